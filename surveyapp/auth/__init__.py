@@ -1,0 +1,5 @@
+"""Officials' sign-in (blueprint "auth")."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")

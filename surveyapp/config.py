@@ -1,0 +1,78 @@
+"""Configuration: defaults < instance/config.py < SURVEYAPP_* env < test mapping."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+DEV_SECRET_KEY = "dev-only-insecure-key"  # noqa: S105 - refused outside development and tests
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run the app safely."""
+
+
+DEFAULTS: dict[str, Any] = {
+    "ENV_NAME": "production",  # "development" relaxes the secret-key check
+    "SECRET_KEY": DEV_SECRET_KEY,
+    # None: a SQLite file under instance/ (filled in by load_config).
+    "DATABASE_URL": None,
+    "SQLALCHEMY_ECHO": False,
+    "BASE_URL": None,  # public base of survey links printed on QR codes; default http://127.0.0.1:PORT
+    "TIMEZONE": "Asia/Ho_Chi_Minh",
+    "LANGUAGES": ("vi", "en"),
+    "BABEL_DEFAULT_LOCALE": "vi",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
+    "COMMENT_MAX_LENGTH": 2000,
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "MAX_FORM_PARTS": 300,
+    "WTF_CSRF_TIME_LIMIT": 6 * 3600,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "LOG_LEVEL": "INFO",
+}
+
+
+def load_config(app: Flask, test_config: Mapping[str, Any] | None = None) -> None:
+    """Fill ``app.config`` in layers and check it."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("SURVEYAPP")
+    # Twelve-factor names that hosting platforms set.
+    for key in ("DATABASE_URL", "SECRET_KEY", "REDIS_URL"):
+        if key in os.environ and f"SURVEYAPP_{key}" not in os.environ:
+            app.config[key] = os.environ[key]
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if not app.config["DATABASE_URL"]:
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "surveyapp.db")
+    app.config["DATABASE_URL"] = normalize_database_url(app.config["DATABASE_URL"])
+    if not app.config["BASE_URL"]:
+        app.config["BASE_URL"] = f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
+    app.config["BASE_URL"] = str(app.config["BASE_URL"]).rstrip("/")
+    validate(app.config)
+
+
+def normalize_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs given in the usual ``postgres://`` forms."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def validate(config: Mapping[str, Any]) -> None:
+    """Refuse to start outside development and tests without a real secret key."""
+    if config.get("TESTING") or config["ENV_NAME"] == "development":
+        return
+    key = config.get("SECRET_KEY")
+    if not key or key == DEV_SECRET_KEY or len(str(key)) < 16:
+        raise ConfigError(
+            "SECRET_KEY must be set to a random value of at least 16 characters "
+            "(SURVEYAPP_SECRET_KEY) when SURVEYAPP_ENV_NAME is not 'development'."
+        )

@@ -1,0 +1,5 @@
+"""Officials' workspace (blueprint "dashboard", /dashboard)."""
+
+from flask import Blueprint
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")

@@ -1,0 +1,32 @@
+"""Extensions, created unbound and bound in create_app."""
+
+from flask import Flask, request, session
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+csrf = CSRFProtect()
+babel = Babel()
+
+
+def select_locale() -> str:
+    """Vietnamese unless the visitor chose another supported language (?lang= or earlier choice)."""
+    from flask import current_app
+
+    supported = current_app.config["LANGUAGES"]
+    asked = request.args.get("lang")
+    if asked in supported:
+        session["lang"] = asked
+        return str(asked)
+    remembered = session.get("lang")
+    if remembered in supported:
+        return str(remembered)
+    return str(current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def init_app(app: Flask) -> None:
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_translation_directories="translations",
+    )

@@ -1,0 +1,49 @@
+"""Every model, so that ``Base.metadata`` is complete (the Alembic target)."""
+
+from surveyapp.models.audit import AuditEntry
+from surveyapp.models.campaign import Campaign, campaign_units
+from surveyapp.models.catalog import Dossier, Procedure, ServiceField
+from surveyapp.models.enums import (
+    Channel,
+    InstrumentStatus,
+    ItemKind,
+    RespondentType,
+    ResponseStatus,
+    Role,
+    Stream,
+    UnitLevel,
+)
+from surveyapp.models.instrument import Domain, Element, Instrument, Item, localized
+from surveyapp.models.response import Answer, AnswerCount, Comment, Response
+from surveyapp.models.unit import Counter, CounterToken, Unit
+from surveyapp.models.user import User
+
+__all__ = [
+    "Answer",
+    "AnswerCount",
+    "AuditEntry",
+    "Campaign",
+    "Channel",
+    "Comment",
+    "Counter",
+    "CounterToken",
+    "Domain",
+    "Dossier",
+    "Element",
+    "Instrument",
+    "InstrumentStatus",
+    "Item",
+    "ItemKind",
+    "Procedure",
+    "RespondentType",
+    "Response",
+    "ResponseStatus",
+    "Role",
+    "ServiceField",
+    "Stream",
+    "Unit",
+    "UnitLevel",
+    "User",
+    "campaign_units",
+    "localized",
+]

@@ -1,0 +1,105 @@
+"""The survey form, built from an instrument's definition (one class per instrument version)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, HiddenField, RadioField, StringField, TextAreaField
+from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp
+
+from surveyapp.models import Instrument, Item, ItemKind
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+BAD_CHOICE = -1
+
+
+def to_int(value: Any) -> int:
+    """Coerce a posted choice; anything not a small integer becomes an invalid choice."""
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 2 else BAD_CHOICE
+
+
+def field_name(item_code: str) -> str:
+    return f"q_{item_code}"
+
+
+class SurveyFormBase(FlaskForm):
+    idempotency_key = HiddenField(
+        validators=[InputRequired(), Regexp(KEY_PATTERN.pattern, message=_l("Phiếu không hợp lệ."))]
+    )
+    # Honeypot: hidden from people by CSS and aria-hidden; bots fill it.
+    website = StringField(validators=[Optional()])
+    dossier_code = StringField(
+        validators=[Optional(), Length(max=60, message=_l("Mã hồ sơ dài tối đa 60 ký tự."))],
+        filters=[lambda v: v.strip().upper() if isinstance(v, str) else v],
+    )
+    comment = TextAreaField(validators=[Optional()])
+    contact = StringField(
+        validators=[Optional(), Length(max=200, message=_l("Thông tin liên hệ dài quá 200 ký tự."))]
+    )
+
+    item_codes: tuple[str, ...] = ()
+
+    def item_field(self, code: str) -> Field:
+        return self[field_name(code)]
+
+
+def _item_field(item: Item) -> RadioField:
+    values = sorted(item.allowed_values())
+    required = (
+        InputRequired(message=_l("Vui lòng chọn một câu trả lời."))
+        if item.is_required
+        else Optional()
+    )
+    return RadioField(
+        coerce=to_int,
+        validate_choice=False,
+        validators=[required, AnyOf(values, message=_l("Lựa chọn không hợp lệ."))],
+    )
+
+
+_FORM_CLASSES: dict[tuple[str, int], type[SurveyFormBase]] = {}
+
+
+def survey_form_class(instrument: Instrument, comment_max: int) -> type[SurveyFormBase]:
+    """The form class for a published (hence immutable) instrument version, built once."""
+    key = (instrument.source_hash, comment_max)
+    if key not in _FORM_CLASSES:
+        _FORM_CLASSES[key] = _build_form_class(instrument, comment_max)
+    return _FORM_CLASSES[key]
+
+
+def _build_form_class(instrument: Instrument, comment_max: int) -> type[SurveyFormBase]:
+    items = instrument.items
+    attrs: dict[str, Any] = {"item_codes": tuple(item.code for item in items)}
+    for item in items:
+        if item.kind is ItemKind.TEXT:
+            attrs[field_name(item.code)] = TextAreaField(
+                validators=[Optional(), Length(max=comment_max)]
+            )
+        else:
+            attrs[field_name(item.code)] = _item_field(item)
+    attrs["comment"] = TextAreaField(
+        validators=[
+            Optional(),
+            Length(
+                max=comment_max, message=_l("Ý kiến dài tối đa %(max)d ký tự.", max=comment_max)
+            ),
+        ]
+    )
+    return type(f"SurveyForm{instrument.id}", (SurveyFormBase,), attrs)
+
+
+def answers_from(form: SurveyFormBase) -> dict[str, int | str]:
+    """Item code → posted value, for the answered items only."""
+    answers: dict[str, int | str] = {}
+    for code in form.item_codes:
+        value = form.item_field(code).data
+        if value not in (None, "", BAD_CHOICE):
+            answers[code] = value
+    return answers

@@ -1,0 +1,273 @@
+"""Demo data: a province with its units, counters, dossiers and synthetic responses.
+
+Everything has a fixed code or key, so running it again adds only what is missing.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveyapp.models import (
+    Campaign,
+    Channel,
+    Counter,
+    Dossier,
+    Instrument,
+    Item,
+    ItemKind,
+    Procedure,
+    Response,
+    ResponseStatus,
+    ServiceField,
+    Stream,
+    Unit,
+    UnitLevel,
+)
+from surveyapp.services.instruments import load_builtin_instruments
+from surveyapp.services.responses import (
+    NewResponse,
+    apply_profile_column,
+    insert_responses,
+    local_period,
+    new_receipt_code,
+)
+from surveyapp.services.units import save_counter, save_unit
+
+PROVINCE = ("AL", "Tỉnh An Lạc", "An Lac Province")
+DEPARTMENTS = [
+    ("AL.STP", "Sở Tư pháp"),
+    ("AL.SKHDT", "Sở Kế hoạch và Đầu tư"),
+    ("AL.STNMT", "Sở Tài nguyên và Môi trường"),
+    ("AL.SXD", "Sở Xây dựng"),
+]
+DISTRICTS = [
+    ("AL.TP", "Thành phố An Lạc", ["Phường Hòa Bình", "Phường Tân Thành", "Phường Bến Nghé"]),
+    ("AL.DH", "Huyện Đông Hòa", ["Thị trấn Đông Hòa", "Xã Phước Lộc", "Xã Mỹ Hưng"]),
+    ("AL.BM", "Thị xã Bình Minh", ["Phường Đông Xuyên", "Xã Tân Phú", "Xã An Khánh"]),
+    ("AL.PD", "Huyện Phú Điền", ["Thị trấn Phú Điền", "Xã Long Điền", "Xã Hưng Đạo"]),
+]
+FIELDS = [
+    ("HT", "Hộ tịch", "Civil status", ["Đăng ký khai sinh", "Đăng ký kết hôn"]),
+    ("CT", "Chứng thực", "Certification", ["Chứng thực bản sao từ bản chính"]),
+    ("DD", "Đất đai", "Land", ["Cấp giấy chứng nhận quyền sử dụng đất", "Đăng ký biến động"]),
+    ("XD", "Xây dựng", "Construction", ["Cấp giấy phép xây dựng nhà ở riêng lẻ"]),
+    ("KD", "Đăng ký kinh doanh", "Business registration", ["Đăng ký hộ kinh doanh"]),
+]
+COMMENTS = [
+    "Cán bộ hướng dẫn rất tận tình, cảm ơn.",
+    "Phải chờ khá lâu, nên bố trí thêm ghế ngồi.",
+    "Thủ tục còn rườm rà, phải bổ sung giấy tờ nhiều lần.",
+    "Nơi gửi xe chật, trời nắng không có mái che.",
+    "Trả kết quả trễ hẹn 3 ngày mà không được báo trước.",
+    "Rất hài lòng, làm nhanh gọn.",
+    "Đề nghị niêm yết rõ phí, lệ phí.",
+]
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    units: int
+    counters: int
+    dossiers: int
+    responses_added: int
+
+
+def seed_demo(
+    session: Session, *, responses: int, seed: int, now: datetime, timezone: str
+) -> DemoResult:
+    """Create (or complete) the demo province and ``responses`` synthetic responses."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
+    (instrument,) = [i for i in load_builtin_instruments(session, now) if i.code == "COUNTER"]
+    units = _seed_units(session)
+    counters = [save_counter(session, u, f"{u.code}-Q1", "Quầy tiếp nhận số 1", now) for u in units]
+    fields = _seed_fields(session)
+    dossiers = _seed_dossiers(session, units, fields, max(responses // 3, 40), now, rng)
+    campaign = _seed_campaign(session, instrument, units[0], now, timezone)
+    added = _seed_responses(
+        session, instrument, campaign, counters, dossiers, responses, seed, now, timezone
+    )
+    return DemoResult(len(units), len(counters), len(dossiers), added)
+
+
+def _seed_units(session: Session) -> list[Unit]:
+    province = save_unit(session, PROVINCE[0], PROVINCE[1], UnitLevel.PROVINCE, None, PROVINCE[2])
+    units = [province]
+    units += [save_unit(session, c, n, UnitLevel.DEPARTMENT, province) for c, n in DEPARTMENTS]
+    for code, name, communes in DISTRICTS:
+        district = save_unit(session, code, name, UnitLevel.DISTRICT, province)
+        units.append(district)
+        units += [
+            save_unit(session, f"{code}.X{i:02d}", commune, UnitLevel.COMMUNE, district)
+            for i, commune in enumerate(communes, start=1)
+        ]
+    return units
+
+
+def _seed_fields(session: Session) -> list[ServiceField]:
+    fields = []
+    for code, vi, en, procedures in FIELDS:
+        field = session.scalar(select(ServiceField).where(ServiceField.code == code))
+        if field is None:
+            field = ServiceField(code=code, name={"vi": vi, "en": en})
+            session.add(field)
+            for i, procedure in enumerate(procedures, start=1):
+                field.procedures.append(Procedure(code=f"{code}.{i:02d}", name={"vi": procedure}))
+        fields.append(field)
+    session.flush()
+    return fields
+
+
+def _seed_dossiers(
+    session: Session,
+    units: list[Unit],
+    fields: list[ServiceField],
+    count: int,
+    now: datetime,
+    rng: random.Random,
+) -> list[Dossier]:
+    existing = {
+        d.code: d for d in session.scalars(select(Dossier).where(Dossier.code.like("HS-%")))
+    }
+    start = datetime(now.year, 1, 1, 1, tzinfo=UTC)
+    span = max((now - start).total_seconds(), 3600.0)
+    dossiers = []
+    for i in range(1, count + 1):
+        code = f"HS-{now.year}-{i:06d}"
+        unit = units[1 + (i % (len(units) - 1))]
+        received = start + timedelta(seconds=rng.uniform(0, span * 0.9))
+        field = fields[i % len(fields)]
+        if code in existing:
+            dossiers.append(existing[code])
+            continue
+        dossier = Dossier(
+            code=code,
+            unit=unit,
+            service_field=field,
+            procedure=field.procedures[0],
+            received_at=received,
+            due_at=received + timedelta(days=5),
+            returned_at=min(received + timedelta(days=rng.randint(1, 8)), now),
+        )
+        session.add(dossier)
+        dossiers.append(dossier)
+    session.flush()
+    return dossiers
+
+
+def _seed_campaign(
+    session: Session, instrument: Instrument, province: Unit, now: datetime, timezone: str
+) -> Campaign:
+    year = now.year
+    code = f"DEMO-{year}-CHUNG"
+    campaign = session.scalar(select(Campaign).where(Campaign.code == code))
+    if campaign is None:
+        campaign = Campaign(
+            code=code,
+            name=f"Khảo sát tại quầy năm {year}",
+            instrument=instrument,
+            stream=Stream.GENERAL,
+            starts_on=date(year, 1, 1),
+            ends_on=date(year, 12, 31),
+            min_n=30,
+        )
+        campaign.units.append(province)
+        session.add(campaign)
+        session.flush()
+    return campaign
+
+
+def _seed_responses(
+    session: Session,
+    instrument: Instrument,
+    campaign: Campaign,
+    counters: list[Counter],
+    dossiers: list[Dossier],
+    count: int,
+    seed: int,
+    now: datetime,
+    timezone: str,
+) -> int:
+    keys = [f"demo-{seed}-{i:07d}" for i in range(count)]
+    taken = set(
+        session.scalars(
+            select(Response.idempotency_key).where(Response.idempotency_key.like(f"demo-{seed}-%"))
+        )
+    )
+    rated = set(session.scalars(select(Response.dossier_id).where(Response.dossier_id.isnot(None))))
+    rng = random.Random(seed * 7919 + 1)  # noqa: S311
+    # Each unit and each element has its own level, so dashboards show contrast.
+    quality = {c.unit_id: rng.gauss(0, 0.55) for c in counters}
+    element_shift = {e.id: rng.gauss(0, 0.35) for d in instrument.domains for e in d.elements}
+    rating_items = [i for i in instrument.items if i.element_id is not None]
+    overall = next(i for i in instrument.items if i.section == "overall")
+    others = [i for i in instrument.items if i.kind is ItemKind.CHOICE]
+    by_unit: dict[int, list[Dossier]] = {}
+    for dossier in dossiers:
+        by_unit.setdefault(dossier.unit_id, []).append(dossier)
+    start = datetime(now.year, 1, 1, 1, tzinfo=UTC)
+    span = max((now - start).total_seconds(), 3600.0)
+    added: list[NewResponse] = []
+    for key in keys:
+        counter = rng.choice(counters)
+        moment = start + timedelta(seconds=rng.uniform(0, span))
+        # Draw everything even for existing keys, so a larger N extends the same sequence.
+        levels: dict[Item, int] = {}
+        for item in rating_items:
+            mean = 3.75 + quality[counter.unit_id] + element_shift[item.element_id or 0]
+            level = min(5, max(1, round(rng.gauss(mean, 0.85))))
+            levels[item] = 0 if rng.random() < 0.03 else level
+        answered = [v for v in levels.values() if v]
+        levels[overall] = min(
+            5, max(1, round(sum(answered) / max(len(answered), 1) + rng.gauss(0, 0.4)))
+        )
+        for item in others:
+            if rng.random() < 0.4:
+                levels[item] = rng.choice(item.options or [])["value"]
+        channel = rng.choices([Channel.QR, Channel.KIOSK, Channel.PAPER], [70, 20, 10])[0]
+        comment = rng.choice(COMMENTS) if rng.random() < 0.1 else None
+        candidates = by_unit.get(counter.unit_id, [])
+        dossier = rng.choice(candidates) if candidates and rng.random() < 0.3 else None
+        if key in taken:
+            continue
+        if dossier is not None and (
+            dossier.id in rated or dossier.returned_at is None or dossier.returned_at > moment
+        ):
+            dossier = None
+        if dossier is not None:
+            rated.add(dossier.id)
+        response = Response(
+            unit_id=counter.unit_id,
+            status=ResponseStatus.REPORTABLE,
+            respondent_type=None,
+        )
+        for item, level in levels.items():
+            apply_profile_column(response, item, level)
+        added.append(
+            NewResponse(
+                values={
+                    "receipt_code": new_receipt_code(),
+                    "idempotency_key": key,
+                    "instrument_id": instrument.id,
+                    "campaign_id": campaign.id,
+                    "unit_id": counter.unit_id,
+                    "counter_id": counter.id,
+                    "dossier_id": dossier.id if dossier else None,
+                    "channel": channel,
+                    "stream": campaign.stream,
+                    "status": ResponseStatus.REPORTABLE,
+                    "submitted_at": moment,
+                    "period": local_period(moment, timezone),
+                    "locale": "vi",
+                    "respondent_type": response.respondent_type,
+                },
+                answers=[(item.id, level, None) for item, level in levels.items()],
+                comment=comment,
+            )
+        )
+    insert_responses(session, added)
+    return len(added)

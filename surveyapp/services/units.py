@@ -1,0 +1,97 @@
+"""Units, counters and their public tokens."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from surveyapp.models import Counter, CounterToken, Unit, UnitLevel
+from surveyapp.services.errors import N_, NotFound
+
+TOKEN_BYTES = 12  # 16 url-safe characters: short enough for a QR code, unguessable
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def save_unit(
+    session: Session,
+    code: str,
+    name: str,
+    level: UnitLevel,
+    parent: Unit | None = None,
+    name_en: str | None = None,
+) -> Unit:
+    """Create the unit ``code`` or update it in place; keeps the materialised path right."""
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        unit = Unit(code=code, name=name, level=level, path="")
+        session.add(unit)
+    unit.name, unit.level, unit.name_en, unit.parent = name, level, name_en, parent
+    session.flush()
+    unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+    return unit
+
+
+def subtree_ids(session: Session, unit: Unit) -> list[int]:
+    """Ids of ``unit`` and every unit below it."""
+    return list(session.scalars(select(Unit.id).where(Unit.path.startswith(unit.path))))
+
+
+def ancestor_ids(unit: Unit) -> list[int]:
+    """Ids from the root down to ``unit`` itself, read off the path."""
+    return [int(part) for part in unit.path.strip("/").split("/") if part]
+
+
+def get_unit(session: Session, code: str) -> Unit:
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None:
+        raise NotFound(N_("Không tìm thấy đơn vị %(code)s."), code=code)
+    return unit
+
+
+def save_counter(session: Session, unit: Unit, code: str, name: str, now: datetime) -> Counter:
+    """Create the counter ``code`` (with a fresh token) or update its unit and name."""
+    counter = session.scalar(select(Counter).where(Counter.code == code))
+    if counter is None:
+        counter = Counter(code=code, name=name, unit=unit)
+        session.add(counter)
+        counter.tokens.append(CounterToken(token=new_token(), created_at=now))
+    counter.unit, counter.name = unit, name
+    session.flush()
+    return counter
+
+
+def list_counters(session: Session) -> list[Counter]:
+    return list(
+        session.scalars(
+            select(Counter)
+            .where(Counter.is_active.is_(True))
+            .options(selectinload(Counter.unit), selectinload(Counter.tokens))
+            .order_by(Counter.code)
+        )
+    )
+
+
+def resolve_counter_token(session: Session, token: str) -> Counter:
+    """The active counter behind a public token; NotFound (with its own message) if retired."""
+    found = session.execute(
+        select(CounterToken, Counter)
+        .join(Counter, CounterToken.counter_id == Counter.id)
+        .where(CounterToken.token == token)
+        .options(selectinload(Counter.unit))
+    ).first()
+    if found is None:
+        raise NotFound(N_("Mã QR này không tồn tại. Vui lòng quét lại mã tại quầy."))
+    counter_token, counter = found
+    if counter_token.retired_at is not None or not counter.is_active:
+        raise NotFound(N_("Mã QR này đã ngừng sử dụng. Vui lòng quét mã mới đang dán tại quầy."))
+    return counter
+
+
+def survey_url(base_url: str, token: str, kiosk: bool = False) -> str:
+    return f"{base_url}/{'k' if kiosk else 's'}/{token}"

@@ -1,0 +1,36 @@
+"""Template filters and globals."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, request
+from flask_babel import get_locale
+
+from surveyapp.models import localized
+
+
+def current_locale() -> str:
+    return str(get_locale() or "vi")
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.template_filter("loc")
+    def loc(texts: dict[str, str] | None) -> str:
+        return localized(texts, current_locale())
+
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        return {"current_locale": current_locale(), "lang_url": lang_url}
+
+
+def lang_url(code: str) -> str:
+    """This page in another language (GET pages only; a POSTed form stays put)."""
+    args = request.args.to_dict()
+    args["lang"] = code
+    return f"{request.path}?{urlencode(args)}"

@@ -1,0 +1,157 @@
+"""Fixtures: an app per test on a real database (SQLite file, and PostgreSQL when reachable)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from surveyapp import create_app
+from surveyapp.db import Base
+
+DEFAULT_PG_URL = "postgresql://root@127.0.0.1:5432/test"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+NOW = datetime(2026, 6, 15, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội, mid-year
+
+
+def pg_url() -> str:
+    from surveyapp.config import normalize_database_url
+
+    return normalize_database_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL))
+
+
+_pg_state: dict[str, Any] = {}
+
+
+def pg_engine() -> sa.Engine:
+    """One engine for the run, with the schema built once; skip (or fail in CI) if unreachable."""
+    if "engine" in _pg_state:
+        return _pg_state["engine"]  # type: ignore[no-any-return]
+    if "error" in _pg_state:
+        pytest.skip(_pg_state["error"])
+    engine = sa.create_engine(pg_url())
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        message = f"PostgreSQL not reachable at {pg_url()}: {exc.orig}"
+        if IN_CI:
+            pytest.fail(f"CI=true requires PostgreSQL. {message}")
+        _pg_state["error"] = message
+        pytest.skip(message)
+    import surveyapp.models  # noqa: F401
+
+    Base.metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    Base.metadata.create_all(engine)
+    _pg_state["engine"] = engine
+    return engine
+
+
+def truncate_all(engine: sa.Engine) -> None:
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    for name in list(os.environ):
+        if name.startswith(("SURVEYAPP_", "FLASK_")) or name in ("DATABASE_URL", "SECRET_KEY"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("SURVEYAPP_INSTANCE_PATH", str(tmp_path / "instance"))
+
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        engine = sa.create_engine(url)
+        import surveyapp.models  # noqa: F401
+
+        Base.metadata.create_all(engine)
+        engine.dispose()
+        yield url
+    else:
+        engine = pg_engine()
+        yield pg_url()
+        truncate_all(engine)
+
+
+def make_app(database_url: str, **overrides: Any) -> Flask:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-0123456789",
+        "DATABASE_URL": database_url,
+        "CLOCK": lambda: NOW,
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    app = make_app(database_url)
+    yield app
+    app.extensions["surveyapp.engine"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Session]:
+    """A session of the app's engine, outside any request; committed by the test when needed."""
+    factory = app.extensions["surveyapp.sessionmaker"]
+    with factory() as db:
+        yield db
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+KEY_RE = re.compile(r'name="idempotency_key" type="hidden" value="([^"]+)"')
+
+
+class SurveyPage:
+    """A GET of a survey page, with what a browser would post back."""
+
+    def __init__(self, client: FlaskClient, url: str, html: str | None = None) -> None:
+        """Load ``url``, or read a page already received (``html``) as the browser shows it."""
+        self.client, self.url = client, url
+        if html is None:
+            self.response = client.get(url)
+            html = self.response.get_data(as_text=True)
+        self.html = html
+        csrf, key = CSRF_RE.search(html), KEY_RE.search(html)
+        self.csrf = csrf.group(1) if csrf else ""
+        self.key = key.group(1) if key else ""
+
+    def post(self, answers: dict[str, Any], **extra: Any) -> Any:
+        data = {"csrf_token": self.csrf, "idempotency_key": self.key}
+        data.update({f"q_{code}": value for code, value in answers.items()})
+        data.update(extra)
+        return self.client.post(self.url, data=data)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    engine = _pg_state.pop("engine", None)
+    if engine is not None:
+        engine.dispose()

@@ -1,0 +1,150 @@
+"""accept_submission on a real session: stored once, rolled up, bad input refused whole."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from surveyapp.models import Answer, AnswerCount, Channel, Comment, RespondentType, Response, Stream
+from surveyapp.services.errors import Conflict, Gone, InvalidInput
+from surveyapp.services.responses import (
+    Submission,
+    accept_submission,
+    count_reportable_by_unit,
+    local_period,
+)
+from tests.conftest import NOW
+from tests.factories import full_answers, make_dossier, make_unit, setup_counter
+
+
+def submit(session: Session, counter, answers=None, key="k" * 20, now=NOW, **extra):
+    submission = Submission(idempotency_key=key, answers=answers or full_answers(), **extra)
+    result = accept_submission(
+        session,
+        counter=counter,
+        channel=Channel.QR,
+        submission=submission,
+        now=now,
+        timezone="Asia/Ho_Chi_Minh",
+        comment_max_length=2000,
+    )
+    session.commit()
+    return result
+
+
+def count(session: Session, model) -> int:
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_stores_response_answers_comment_and_rollup(session: Session) -> None:
+    unit, counter, campaign = setup_counter(session)
+    answers = full_answers(4) | {"S15": 2, "S16": 0, "RTYPE": 2, "E01": 3}
+    response, created = submit(session, counter, answers, comment="  Chờ lâu quá  ")
+    assert created
+    assert response.unit_id == unit.id
+    assert response.counter_id == counter.id
+    assert response.campaign_id == campaign.id
+    assert response.stream is Stream.GENERAL
+    assert response.period == 202606
+    assert response.respondent_type is RespondentType.ORGANISATION
+    assert count(session, Answer) == len(answers)
+    assert session.scalar(select(Comment.body)) == "Chờ lâu quá"
+    s15 = next(i.id for i in response.instrument.items if i.code == "S15")
+    rollup = session.execute(
+        select(AnswerCount.level, AnswerCount.count).where(
+            AnswerCount.unit_id == unit.id, AnswerCount.item_id == s15, AnswerCount.period == 202606
+        )
+    ).all()
+    assert rollup == [(2, 1)]
+    # The rollup holds every valued answer, the "don't know" level (0) included.
+    assert session.scalar(select(func.sum(AnswerCount.count))) == len(answers)
+    assert count_reportable_by_unit(session) == [("P.D1", 1)]
+
+
+def test_same_idempotency_key_stores_once(session: Session) -> None:
+    _, counter, _ = setup_counter(session)
+    first, created_first = submit(session, counter, key="double-tap-key-123")
+    second, created_second = submit(session, counter, full_answers(1), key="double-tap-key-123")
+    assert (created_first, created_second) == (True, False)
+    assert second.id == first.id
+    assert count(session, Response) == 1
+    assert session.scalar(select(func.sum(AnswerCount.count))) == 20
+
+
+@pytest.mark.parametrize(
+    ("answers", "field"),
+    [
+        (full_answers() | {"S15": 6}, "S15"),
+        (full_answers() | {"S15": -1}, "S15"),
+        (full_answers() | {"E01": 4}, "E01"),
+        (full_answers() | {"NOPE": 3}, "NOPE"),
+        ({k: v for k, v in full_answers().items() if k != "S20"}, "S20"),
+        ({k: v for k, v in full_answers().items() if k != "OVR"}, "OVR"),
+    ],
+)
+def test_invalid_answers_store_nothing(session: Session, answers, field) -> None:
+    _, counter, _ = setup_counter(session)
+    with pytest.raises(InvalidInput) as caught:
+        submit(session, counter, answers)
+    assert caught.value.field == field
+    session.rollback()
+    assert count(session, Response) == 0
+    assert count(session, AnswerCount) == 0
+
+
+def test_overlong_comment_is_refused(session: Session) -> None:
+    _, counter, _ = setup_counter(session)
+    with pytest.raises(InvalidInput) as caught:
+        submit(session, counter, comment="x" * 2001)
+    assert caught.value.field == "comment"
+    assert "2000" in caught.value.render()
+
+
+def test_dossier_must_belong_to_the_unit_and_is_rated_once(session: Session) -> None:
+    unit, counter, _ = setup_counter(session)
+    other = make_unit(session, "OTHER")
+    make_dossier(session, unit, "HS-1")
+    make_dossier(session, other, "HS-2")
+    session.commit()
+    with pytest.raises(InvalidInput) as caught:
+        submit(session, counter, dossier_code="HS-2")
+    assert caught.value.field == "dossier_code"
+    session.rollback()
+    with pytest.raises(InvalidInput):
+        submit(session, counter, dossier_code="HS-404")
+    session.rollback()
+    response, _ = submit(session, counter, dossier_code="HS-1")
+    assert response.dossier_id is not None
+    with pytest.raises(Conflict):
+        submit(session, counter, key="another-key-000000", dossier_code="HS-1")
+    session.rollback()
+    assert count(session, Response) == 1
+
+
+def test_closed_or_finished_campaign_is_gone(session: Session) -> None:
+    _, counter, campaign = setup_counter(session)
+    with pytest.raises(Gone):
+        submit(session, counter, now=datetime(2027, 1, 1, 3, tzinfo=UTC))
+    session.rollback()
+    campaign.is_closed = True
+    session.commit()
+    with pytest.raises(Gone):
+        submit(session, counter)
+
+
+def test_campaign_of_another_stream_does_not_cover_counter(session: Session) -> None:
+    _, counter, campaign = setup_counter(session)
+    campaign.stream = Stream.OFFICIAL
+    session.commit()
+    with pytest.raises(Gone):
+        submit(session, counter)
+
+
+def test_period_is_the_local_month() -> None:
+    # 18:00 UTC on 31 January is 01:00 on 1 February in Hà Nội (UTC+7).
+    assert local_period(datetime(2026, 1, 31, 18, tzinfo=UTC), "Asia/Ho_Chi_Minh") == 202602
+    assert local_period(datetime(2026, 1, 31, 16, tzinfo=UTC), "Asia/Ho_Chi_Minh") == 202601
+    assert date(2026, 1, 1) < date(2026, 2, 1)

@@ -1,0 +1,75 @@
+"""Command-line interface through the app's CLI runner."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from surveyapp.models import AnswerCount, Counter, Dossier, Response, Unit
+from tests.conftest import SurveyPage, make_app
+from tests.factories import full_answers
+
+
+def test_seed_demo_is_idempotent_and_counted(app: Flask, session: Session) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["seed-demo", "--responses", "300", "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    assert "thêm 300 phiếu" in result.output
+    again = runner.invoke(args=["seed-demo", "--responses", "300", "--seed", "7"])
+    assert "thêm 0 phiếu" in again.output
+
+    def total(model) -> int:
+        return session.scalar(select(func.count()).select_from(model))
+
+    assert total(Response) == 300
+    assert total(Unit) == 21
+    assert total(Counter) == 21
+    assert total(Dossier) >= 40
+    names = set(session.scalars(select(Unit.name)))
+    assert {"Tỉnh An Lạc", "Sở Tư pháp", "Huyện Đông Hòa", "Xã Phước Lộc"} <= names
+    # The rollup agrees with the raw answers.
+    raw = session.execute(
+        select(func.count()).select_from(Response).join(Response.answers)
+    ).scalar_one()
+    assert session.scalar(select(func.sum(AnswerCount.count))) == raw
+
+    stats = runner.invoke(args=["stats"]).output.strip().splitlines()
+    assert sum(int(line.split("\t")[1]) for line in stats) == 300
+    assert all(len(line.split("\t")) == 2 for line in stats)
+
+
+def test_counters_prints_code_unit_and_working_url(app: Flask, session: Session) -> None:
+    runner = app.test_cli_runner()
+    runner.invoke(args=["seed-demo", "--responses", "0"])
+    lines = runner.invoke(args=["counters"]).output.strip().splitlines()
+    assert len(lines) == 21
+    code, unit_code, url = lines[0].split("\t")
+    assert code == f"{unit_code}-Q1"
+    assert url.startswith("http://127.0.0.1:5000/s/")
+    # The printed URL serves the survey, and a response there shows up in `stats`.
+    client: FlaskClient = app.test_client()
+    path = url.removeprefix("http://127.0.0.1:5000")
+    page = SurveyPage(client, path)
+    assert page.response.status_code == 200
+    assert page.post(full_answers()).status_code == 302
+    stats = dict(line.split("\t") for line in runner.invoke(args=["stats"]).output.splitlines())
+    assert stats == {unit_code: "1"}
+
+
+def test_base_url_comes_from_config(database_url: str) -> None:
+    app = make_app(database_url, BASE_URL="https://khaosat.example.gov.vn/")
+    try:
+        runner = app.test_cli_runner()
+        runner.invoke(args=["seed-demo", "--responses", "0"])
+        first = runner.invoke(args=["counters"]).output.splitlines()[0]
+        assert first.split("\t")[2].startswith("https://khaosat.example.gov.vn/s/")
+    finally:
+        app.extensions["surveyapp.engine"].dispose()
+
+
+def test_stats_is_empty_without_responses(runner) -> None:
+    result = runner.invoke(args=["stats"])
+    assert result.exit_code == 0
+    assert result.output == ""

@@ -1,0 +1,233 @@
+"""The counter survey page: renders from the instrument, stores once, explains bad input."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from surveyapp.db import utcnow
+from surveyapp.models import Answer, AnswerCount, Comment, Response
+from tests.conftest import SurveyPage, make_app
+from tests.factories import RATING_CODES, full_answers, setup_counter
+
+
+@pytest.fixture
+def survey(session: Session) -> str:
+    _, counter, _ = setup_counter(session)
+    return f"/s/{counter.active_token.token}"
+
+
+def stored(session: Session, model=Response) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(model))
+
+
+def test_form_renders_every_question_in_vietnamese(client: FlaskClient, survey: str) -> None:
+    page = SurveyPage(client, survey)
+    assert page.response.status_code == 200
+    html = page.html
+    assert '<html lang="vi">' in html
+    assert "Khảo sát sự hài lòng tại Bộ phận một cửa" in html
+    assert "Công chức có thái độ giao tiếp lịch sự, tôn trọng người dân" in html
+    assert "Tiếp cận dịch vụ" in html
+    assert "Rất không hài lòng" in html
+    for code in [*RATING_CODES, "OVR"]:
+        assert f'<fieldset class="q" id="q_{code}">' in html
+        assert f'name="q_{code}" id="q_{code}-5" value="5" required' in html
+    assert "Không biết / Không trả lời" in html
+    assert 'class="hp" aria-hidden="true"' in html
+    assert "<script" not in html  # the page works without JavaScript
+    assert page.csrf
+    assert page.key
+
+
+def test_english_switch(client: FlaskClient, survey: str) -> None:
+    html = client.get(f"{survey}?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in html
+    assert "One-stop-shop counter satisfaction survey" in html
+    assert "Officials are polite and respectful" in html
+    assert "Very satisfied" in html
+    # The choice is remembered for the next page.
+    assert '<html lang="en">' in client.get(survey).get_data(as_text=True)
+
+
+def test_valid_submission_redirects_and_is_counted(
+    client: FlaskClient, survey: str, session: Session
+) -> None:
+    page = SurveyPage(client, survey)
+    result = page.post(full_answers(5) | {"S17": 2, "E03": 3}, comment="Cần thêm ghế chờ")
+    assert result.status_code == 302
+    assert result.headers["Location"].endswith(f"{survey}/thanks")
+    assert stored(session) == 1
+    assert stored(session, Answer) == 21
+    assert session.scalar(select(func.sum(AnswerCount.count))) == 21
+    assert session.scalar(select(Comment.body)) == "Cần thêm ghế chờ"
+    thanks = client.get(result.headers["Location"]).get_data(as_text=True)
+    receipt = session.scalar(select(Response.receipt_code))
+    assert "Cảm ơn bạn đã đánh giá!" in thanks
+    assert receipt in thanks
+
+
+def test_double_submit_stores_one_response(
+    client: FlaskClient, survey: str, session: Session
+) -> None:
+    page = SurveyPage(client, survey)
+    first = page.post(full_answers())
+    second = page.post(full_answers())
+    assert first.status_code == second.status_code == 302
+    assert stored(session) == 1
+    # A new page load is a new citizen: a second response.
+    assert SurveyPage(client, survey).post(full_answers()).status_code == 302
+    assert stored(session) == 2
+
+
+def test_missing_required_answer_reshows_form_and_stores_nothing(
+    client: FlaskClient, survey: str, session: Session
+) -> None:
+    page = SurveyPage(client, survey)
+    answers = full_answers(4)
+    del answers["S20"]
+    answers["S15"] = 2
+    result = page.post(answers, comment="giữ lại ý kiến này")
+    html = result.get_data(as_text=True)
+    assert result.status_code == 422
+    assert 'id="error-summary"' in html
+    assert 'href="#q_S20"' in html
+    assert 'id="q_S20-err">Vui lòng chọn một câu trả lời.' in html
+    assert 'aria-describedby="q_S20-err"' in html
+    # What the citizen already answered is kept.
+    assert 'id="q_S15-2" value="2" checked' in html
+    assert "giữ lại ý kiến này" in html
+    assert stored(session) == 0
+
+
+@pytest.mark.parametrize("value", ["6", "abc", "-1", "٣", "1e3", ""])
+def test_bad_answer_values_are_refused(
+    client: FlaskClient, survey: str, session: Session, value: str
+) -> None:
+    page = SurveyPage(client, survey)
+    result = page.post(full_answers() | {"S15": value})
+    assert result.status_code == 422
+    assert 'id="q_S15-err"' in result.get_data(as_text=True)
+    assert stored(session) == 0
+
+
+def test_messages_follow_the_language(client: FlaskClient, survey: str, session: Session) -> None:
+    page = SurveyPage(client, f"{survey}?lang=en")
+    answers = full_answers()
+    del answers["OVR"]
+    html = page.post(answers).get_data(as_text=True)
+    assert "Please choose an answer." in html
+    assert stored(session) == 0
+
+
+def test_overlong_comment_is_refused(client: FlaskClient, survey: str, session: Session) -> None:
+    result = SurveyPage(client, survey).post(full_answers(), comment="x" * 2001)
+    assert result.status_code == 422
+    assert "Ý kiến dài tối đa 2000 ký tự." in result.get_data(as_text=True)
+    assert stored(session) == 0
+
+
+def test_unknown_dossier_code_is_explained(
+    client: FlaskClient, survey: str, session: Session
+) -> None:
+    result = SurveyPage(client, survey).post(full_answers(), dossier_code="hs-khong-co")
+    html = result.get_data(as_text=True)
+    assert result.status_code == 422
+    assert "Không tìm thấy mã hồ sơ này tại đơn vị" in html
+    assert 'value="HS-KHONG-CO"' in html
+    assert stored(session) == 0
+
+
+def test_honeypot_gets_thanks_but_stores_nothing(
+    client: FlaskClient, survey: str, session: Session
+) -> None:
+    result = SurveyPage(client, survey).post(full_answers(), website="http://spam.example")
+    assert result.status_code == 302
+    assert stored(session) == 0
+
+
+def test_unknown_token_gets_a_friendly_404(client: FlaskClient, survey: str) -> None:
+    for url in ("/s/doesnotexist1234", "/s/x", "/s/" + "a" * 200, "/s/bad%20token!!"):
+        result = client.get(url)
+        assert result.status_code == 404
+        assert "Không tìm thấy" in result.get_data(as_text=True) or "không tồn tại" in (
+            result.get_data(as_text=True)
+        )
+
+
+def test_retired_token_gets_a_friendly_404(
+    client: FlaskClient, survey: str, session: Session
+) -> None:
+    from surveyapp.models import CounterToken
+
+    token = session.scalars(select(CounterToken)).one()
+    token.retired_at = utcnow()
+    session.commit()
+    result = client.get(survey)
+    assert result.status_code == 404
+    assert "Mã QR này đã ngừng sử dụng" in result.get_data(as_text=True)
+
+
+def test_closed_campaign_is_410(client: FlaskClient, survey: str, session: Session) -> None:
+    from surveyapp.models import Campaign
+
+    campaign = session.scalars(select(Campaign)).one()
+    campaign.ends_on = date(2026, 5, 31)
+    session.commit()
+    result = client.get(survey)
+    assert result.status_code == 410
+    assert "Đợt khảo sát tại quầy này đã kết thúc" in result.get_data(as_text=True)
+
+
+def test_missing_csrf_token_keeps_answers(
+    client: FlaskClient, survey: str, session: Session
+) -> None:
+    page = SurveyPage(client, survey)
+    page.csrf = "forged"
+    result = page.post(full_answers(3), comment="vẫn còn đây")
+    html = result.get_data(as_text=True)
+    assert result.status_code == 400
+    assert "Phiên làm việc đã hết hạn" in html
+    assert 'id="q_S15-3" value="3" checked' in html
+    assert "vẫn còn đây" in html
+    assert stored(session) == 0
+    # Sending again from the re-shown form works.
+    retry = SurveyPage(client, survey, html=html)
+    assert retry.key == page.key
+    assert retry.csrf != "forged"
+    assert retry.post(full_answers(3)).status_code == 302
+    assert stored(session) == 1
+
+
+def test_oversized_body_is_413(client: FlaskClient, survey: str, session: Session) -> None:
+    page = SurveyPage(client, survey)
+    result = page.post(full_answers(), comment="x" * 70_000)
+    assert result.status_code == 413
+    assert "vượt quá giới hạn" in result.get_data(as_text=True)
+    assert stored(session) == 0
+
+
+def test_invalid_utf8_is_refused(client: FlaskClient, survey: str, session: Session) -> None:
+    page = SurveyPage(client, survey)
+    body = f"csrf_token={page.csrf}&idempotency_key={page.key}&q_S15=%FF%FE&comment=%C3%28"
+    result = client.post(survey, data=body, content_type="application/x-www-form-urlencoded")
+    assert 400 <= result.status_code < 500
+    assert stored(session) == 0
+
+
+def test_csrf_protection_is_on(database_url: str, session: Session) -> None:
+    app: Flask = make_app(database_url)
+    _, counter, _ = setup_counter(session)
+    result = app.test_client().post(
+        f"/s/{counter.active_token.token}",
+        data={f"q_{k}": v for k, v in full_answers().items()} | {"idempotency_key": "k" * 24},
+    )
+    app.extensions["surveyapp.engine"].dispose()
+    assert result.status_code == 400
+    assert stored(session) == 0
