@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
 
 from surveyapp.clock import now
 from surveyapp.db import session_scope
-from surveyapp.services import demo, responses, units
+from surveyapp.models import Campaign, Stream
+from surveyapp.services import demo, imports, instruments, responses, units
+from surveyapp.services.errors import DefinitionError, ServiceError
+from surveyapp.services.periods import parse_period
+from surveyapp.services.tables import open_table
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -110,6 +117,145 @@ def stats_command() -> None:
             click.echo(f"{code}\t{count}")
 
 
+def fail(messages: list[str] | str, code: int = 1) -> NoReturn:
+    """Print problems (Vietnamese) to stderr and exit non-zero."""
+    for message in [messages] if isinstance(messages, str) else messages:
+        click.echo(f"Lỗi: {message}", err=True)
+    raise SystemExit(code)
+
+
+@click.command("load-instruments")
+@with_appcontext
+def load_instruments_command() -> None:
+    """Publish the built-in instruments (SIPAS 2023, counter, SIPAS 2017, TT 01); idempotent."""
+    with session_scope() as session:
+        for instrument in instruments.load_builtin_instruments(session, now()):
+            click.echo(f"{instrument.code}\tv{instrument.version}\t{len(instrument.items)} câu")
+
+
+@click.command("load-instrument")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def load_instrument_command(path: str) -> None:
+    """Validate a YAML or JSON instrument definition and publish it as a new version."""
+    try:
+        with session_scope() as session:
+            instrument = instruments.publish_instrument(
+                session, instruments.read_definition(path), now()
+            )
+            click.echo(
+                f"Đã công bố {instrument.code} phiên bản {instrument.version} "
+                f"({len(instrument.items)} câu)."
+            )
+    except DefinitionError as error:
+        fail(error.problems)
+    except ServiceError as error:
+        fail(error.render())
+
+
+@click.command("load-units")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def load_units_command(path: str) -> None:
+    """Create or update the unit tree from a CSV with columns code,name,level,parent_code."""
+    with session_scope() as session:
+        try:
+            result = imports.load_units(session, open_table(path))
+        except ServiceError as error:
+            fail(error.render())
+        if not result.ok:
+            session.rollback()
+            fail([str(e) for e in result.errors] + ["không nạp dòng nào."])
+    click.echo(f"Đã nạp {result.added} đơn vị mới, cập nhật {result.already_present} đơn vị.")
+
+
+@click.command("import-responses")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--instrument", "instrument_ref", required=True, help="CODE or CODE:VERSION")
+@click.option("--period", help="Reporting period the rows must fall in: YYYY, YYYY-Qn, YYYY-MM.")
+@click.option(
+    "--stream", type=click.Choice([s.value for s in Stream]), default="official", show_default=True
+)
+@click.option("--campaign", "campaign_code", help="Campaign code to attach the responses to.")
+@click.option("--ignore-extra-columns", is_flag=True, help="Skip columns that are not items.")
+@click.option(
+    "--all-or-nothing/--keep-good-rows",
+    default=True,
+    show_default=True,
+    help="With bad rows: import nothing (default) or import the good rows.",
+)
+@with_appcontext
+def import_responses_command(
+    path: str,
+    instrument_ref: str,
+    period: str | None,
+    stream: str,
+    campaign_code: str | None,
+    ignore_extra_columns: bool,
+    all_or_nothing: bool,
+) -> None:
+    """Import responses from CSV or XLSX: unit_code, submitted_at, optional columns, item codes."""
+    code, _, version = instrument_ref.partition(":")
+    with session_scope() as session:
+        try:
+            if version and not version.isdigit():
+                fail(f"phiên bản '{version}' phải là số nguyên.")
+            instrument = instruments.get_instrument(
+                session, code, int(version) if version else None
+            )
+            campaign = None
+            if campaign_code:
+                campaign = session.scalar(select(Campaign).where(Campaign.code == campaign_code))
+                if campaign is None:
+                    fail(f"không có đợt khảo sát '{campaign_code}'.")
+            options = imports.ImportOptions(
+                instrument=instrument,
+                timezone=current_app.config["TIMEZONE"],
+                period=parse_period(period) if period else None,
+                stream=Stream(stream),
+                campaign=campaign,
+                ignore_extra_columns=ignore_extra_columns,
+            )
+            table = open_table(path)
+        except ServiceError as error:
+            fail(error.render())
+        with click.progressbar(
+            length=table.total or 0, label="Đang nhập", file=sys.stderr, show_pos=True
+        ) as bar:
+            last = 0
+
+            def progress(done: int) -> None:
+                nonlocal last
+                bar.update(done - last)
+                last = done
+
+            result = imports.import_responses(session, table, options, progress)
+        if result.errors and all_or_nothing:
+            session.rollback()
+            fail(
+                [str(e) for e in result.errors]
+                + [
+                    f"{len(result.errors)} dòng lỗi: không nhập dòng nào (--keep-good-rows để "
+                    "nhập các dòng đúng)."
+                ]
+            )
+    for error in result.errors:
+        click.echo(f"Bỏ qua {error}", err=True)
+    click.echo(
+        f"Đã nhập {result.added} phiếu; {result.already_present} phiếu đã có từ trước; "
+        f"{len(result.errors)} dòng lỗi."
+    )
+
+
 def register_cli(app: Flask) -> None:
-    for command in (db_group, seed_demo_command, counters_command, stats_command):
+    for command in (
+        db_group,
+        seed_demo_command,
+        counters_command,
+        stats_command,
+        load_instruments_command,
+        load_instrument_command,
+        load_units_command,
+        import_responses_command,
+    ):
         app.cli.add_command(command)

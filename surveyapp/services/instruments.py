@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -19,9 +20,10 @@ from surveyapp.models import Domain, Element, Instrument, InstrumentStatus, Item
 from surveyapp.services.errors import N_, Conflict, DefinitionError, NotFound
 
 AGGREGATIONS = ("mean", "pooled")
+LOCALE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 SECTIONS = ("satisfaction", "overall", "profile", "perception", "priority")
 RESPONSE_COLUMNS = ("respondent_type", "sex", "age_band")
-BUILTIN_FILES = ("counter.yaml",)
+BUILTIN_FILES = ("sipas2023.yaml", "counter.yaml", "sipas2017.yaml", "tt01.yaml")
 
 
 def read_definition(path: str | Path) -> dict[str, Any]:
@@ -61,7 +63,13 @@ class _Checker:
             return {"vi": ""}
         out = {}
         for locale, text in value.items():
-            if not isinstance(text, str):
+            if not LOCALE_RE.match(str(locale)):
+                self.fail(
+                    where,
+                    f"khóa ngôn ngữ '{locale}' không hợp lệ (dùng vi, en…); văn bản có dấu phẩy "
+                    "trong {…} của YAML phải đặt trong ngoặc kép.",
+                )
+            elif not isinstance(text, str):
                 self.fail(f"{where}.{locale}", "phải là chuỗi văn bản.")
             elif text.strip():
                 out[str(locale)] = text.strip()
@@ -286,6 +294,13 @@ def _validate_question(check: _Checker, q: Any, where: str, item_codes: set[str]
             if option.get("key") is not None:
                 entry["key"] = str(option["key"])
             options.append(entry)
+    satisfied = q.get("satisfied")
+    if satisfied is not None and (
+        kind != "choice"
+        or not isinstance(satisfied, list)
+        or not set(satisfied) <= {o["value"] for o in options}
+    ):
+        check.fail(f"{where}.satisfied", "chỉ dùng cho câu lựa chọn, gồm các giá trị đã khai báo.")
     return {
         "code": check.code(q.get("code"), f"{where}.code", item_codes),
         "kind": kind,
@@ -295,6 +310,7 @@ def _validate_question(check: _Checker, q: Any, where: str, item_codes: set[str]
         "required": bool(q.get("required", False)),
         "column": column,
         "options": options or None,
+        "satisfied": satisfied,
     }
 
 
@@ -340,9 +356,14 @@ def publish_instrument(session: Session, data: Mapping[str, Any], now: datetime)
     def add_question(q: dict[str, Any]) -> None:
         nonlocal position
         position += 1
-        options = q["options"]
-        if q["column"]:
-            options = [{**o, "column": q["column"]} for o in options or []]
+        options = [
+            {
+                **o,
+                **({"column": q["column"]} if q["column"] else {}),
+                **({"satisfied": o["value"] in q["satisfied"]} if q["satisfied"] else {}),
+            }
+            for o in q["options"] or []
+        ] or None
         instrument.items.append(
             Item(
                 code=q["code"],

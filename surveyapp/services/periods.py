@@ -1,0 +1,56 @@
+"""Reporting periods: YYYY, YYYY-Qn, YYYY-MM, or a custom date range."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from surveyapp.services.errors import N_, InvalidInput
+
+PERIOD_RE = re.compile(r"^(\d{4})(?:-(?:Q([1-4])|(0[1-9]|1[0-2])))?$")
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive range of local dates, with the YYYYMM months it spans."""
+
+    label: str
+    start: date
+    end: date
+
+    @property
+    def first_month(self) -> int:
+        return self.start.year * 100 + self.start.month
+
+    @property
+    def last_month(self) -> int:
+        return self.end.year * 100 + self.end.month
+
+    def contains(self, day: date) -> bool:
+        return self.start <= day <= self.end
+
+
+def _month_end(year: int, month: int) -> date:
+    following = date(year + month // 12, month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def parse_period(text: str) -> Period:
+    """Parse ``2026``, ``2026-Q2`` or ``2026-05``; raise InvalidInput with the accepted forms."""
+    match = PERIOD_RE.match(text.strip())
+    if not match or not 1900 <= int(match.group(1)) <= 2999:
+        raise InvalidInput(
+            N_("Kỳ báo cáo '%(text)s' không hợp lệ; dùng YYYY, YYYY-Qn hoặc YYYY-MM."),
+            field="period",
+            text=text,
+        )
+    year = int(match.group(1))
+    if match.group(2):
+        quarter = int(match.group(2))
+        first = 3 * quarter - 2
+        return Period(text.strip(), date(year, first, 1), _month_end(year, first + 2))
+    if match.group(3):
+        month = int(match.group(3))
+        return Period(text.strip(), date(year, month, 1), _month_end(year, month))
+    return Period(text.strip(), date(year, 1, 1), date(year, 12, 31))
