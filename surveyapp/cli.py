@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from surveyapp.clock import now
 from surveyapp.db import session_scope
-from surveyapp.models import Campaign, Stream
-from surveyapp.services import demo, imports, instruments, responses, units
+from surveyapp.models import Campaign, Counter, Dossier, Stream
+from surveyapp.services import demo, imports, instruments, links, qr, responses, units
 from surveyapp.services.errors import DefinitionError, ServiceError
 from surveyapp.services.periods import parse_period
 from surveyapp.services.tables import open_table
@@ -247,6 +247,62 @@ def import_responses_command(
     )
 
 
+@click.command("qr")
+@click.argument("counter_code")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, writable=True),
+    help="FILE.png, FILE.svg or FILE.pdf (an A4 poster).",
+)
+@click.option("--kiosk", is_flag=True, help="Link to the kiosk page (/k/…) instead of /s/….")
+@with_appcontext
+def qr_command(counter_code: str, out: str, kiosk: bool) -> None:
+    """Write a counter's QR code as PNG, SVG or a printable A4 PDF poster (by extension)."""
+    kind = Path(out).suffix.lower().lstrip(".")
+    with session_scope() as session:
+        counter = session.scalar(select(Counter).where(Counter.code == counter_code))
+        if counter is None or counter.active_token is None:
+            fail(f"không có quầy '{counter_code}' đang hoạt động.")
+        url = units.survey_url(
+            current_app.config["BASE_URL"], counter.active_token.token, kiosk=kiosk
+        )
+        poster = qr.Poster(url=url, unit_name=counter.unit.name, counter_name=counter.name)
+    try:
+        Path(out).write_bytes(qr.render(kind, poster))
+    except ServiceError as error:
+        fail(error.render())
+    click.echo(f"{out}\t{url}")
+
+
+@click.command("dossier-link")
+@click.argument("dossier_code")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Also write the link's QR code (FILE.png or FILE.svg).",
+)
+@with_appcontext
+def dossier_link_command(dossier_code: str, out: str | None) -> None:
+    """Print the signed rating link of a dossier (for the receipt or an SMS)."""
+    with session_scope() as session:
+        dossier = session.scalar(select(Dossier).where(Dossier.code == dossier_code))
+        if dossier is None:
+            fail(f"không có hồ sơ '{dossier_code}'.")
+        token = links.dossier_token(current_app.config["SECRET_KEY"], dossier)
+        url = links.rating_url(current_app.config["BASE_URL"], token)
+        unit_name = dossier.unit.name
+    if out:
+        kind = Path(out).suffix.lower().lstrip(".")
+        poster = qr.Poster(url=url, unit_name=unit_name, counter_name=dossier_code)
+        try:
+            Path(out).write_bytes(qr.render(kind, poster))
+        except ServiceError as error:
+            fail(error.render())
+    click.echo(url)
+
+
 def register_cli(app: Flask) -> None:
     for command in (
         db_group,
@@ -257,5 +313,7 @@ def register_cli(app: Flask) -> None:
         load_instrument_command,
         load_units_command,
         import_responses_command,
+        qr_command,
+        dossier_link_command,
     ):
         app.cli.add_command(command)

@@ -34,6 +34,19 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,
     "LOG_LEVEL": "INFO",
+    # Submissions allowed per browser, per network address (an office NAT), per counter.
+    "SUBMIT_LIMIT_CLIENT": "10 per minute",
+    "SUBMIT_LIMIT_IP": "300 per minute",
+    "SUBMIT_LIMIT_COUNTER": "120 per minute",
+    "REDIS_URL": None,  # rate-limit storage shared by all workers; in-memory when unset
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "PROXY_FIX_X_FOR": 0,  # number of trusted reverse proxies in front of the app
+    "DOSSIER_LINK_MAX_AGE_DAYS": 60,
+    "DOSSIER_REVISION_HOURS": 72,
+    "BURST_WINDOW_MINUTES": 10,
+    "BURST_THRESHOLD": 3,
+    "KIOSK_RESET_SECONDS": 8,
+    "KIOSK_IDLE_SECONDS": 90,
 }
 
 
@@ -55,6 +68,7 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None = None) -> Non
     if not app.config["BASE_URL"]:
         app.config["BASE_URL"] = f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
     app.config["BASE_URL"] = str(app.config["BASE_URL"]).rstrip("/")
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
     validate(app.config)
 
 

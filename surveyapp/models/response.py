@@ -11,6 +11,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -27,6 +28,7 @@ class Response(Base):
     __table_args__ = (
         Index("ix_responses_unit_id_period", "unit_id", "period"),
         Index("ix_responses_period_status", "period", "status"),
+        Index("ix_responses_counter_id_submitted_at", "counter_id", "submitted_at"),
         CheckConstraint("period BETWEEN 190001 AND 299912", name="period_is_yyyymm"),
     )
 
@@ -42,9 +44,7 @@ class Response(Base):
         ForeignKey("campaigns.id", ondelete="RESTRICT"), index=True
     )
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
-    counter_id: Mapped[int | None] = mapped_column(
-        ForeignKey("counters.id", ondelete="RESTRICT"), index=True
-    )
+    counter_id: Mapped[int | None] = mapped_column(ForeignKey("counters.id", ondelete="RESTRICT"))
     # One response per dossier.
     dossier_id: Mapped[int | None] = mapped_column(
         ForeignKey("dossiers.id", ondelete="RESTRICT"), unique=True
@@ -62,6 +62,10 @@ class Response(Base):
     sex: Mapped[str | None] = mapped_column(String(10))
     age_band: Mapped[str | None] = mapped_column(String(10))
     updated_at: Mapped[datetime | None]
+    # Hash of the answer set: a burst of identical answers at one counter is flagged for review.
+    answers_digest: Mapped[str | None] = mapped_column(String(16))
+    is_flagged: Mapped[bool] = mapped_column(default=False, server_default=false())
+    flag_reason: Mapped[str | None] = mapped_column(String(40))
 
     instrument: Mapped[Instrument] = relationship()
     unit: Mapped[Unit] = relationship()

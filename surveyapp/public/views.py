@@ -1,19 +1,31 @@
-"""Counter survey: /s/<token> (QR at a counter)."""
+"""Citizen survey pages: counter QR (/s), kiosk tablet (/k) and signed dossier link (/d)."""
 
 from __future__ import annotations
 
+import hashlib
 import secrets
+from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, gettext
 from sqlalchemy.exc import IntegrityError
 
 from surveyapp.clock import now as clock_now
 from surveyapp.db import get_session
-from surveyapp.extensions import csrf
-from surveyapp.models import Channel, Counter, Stream
+from surveyapp.extensions import csrf, limiter
+from surveyapp.models import Channel
 from surveyapp.public import bp
 from surveyapp.public.forms import (
     KEY_PATTERN,
@@ -22,45 +34,125 @@ from surveyapp.public.forms import (
     field_name,
     survey_form_class,
 )
+from surveyapp.services import links
 from surveyapp.services import responses as response_service
-from surveyapp.services.errors import N_, Gone, InvalidInput
+from surveyapp.services.errors import InvalidInput
 from surveyapp.services.units import resolve_counter_token
 
-TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
+FETCH_HEADER = "X-Survey-Fetch"
 
 
-def _counter_or_404(token: str) -> Counter:
-    if not 8 <= len(token) <= 64 or not TOKEN_CHARS.issuperset(token):
+def _salted(*parts: str) -> str:
+    """A keyed hash, so rate-limit storage never holds a raw IP address."""
+    secret = str(current_app.config["SECRET_KEY"])
+    return hashlib.sha256("\x1f".join((secret, *parts)).encode()).hexdigest()[:24]
+
+
+def ip_key() -> str:
+    return "ip:" + _salted(request.remote_addr or "")
+
+
+def client_key() -> str:
+    """One browser: its address and its session's CSRF secret (an office NAT holds many)."""
+    return "client:" + _salted(request.remote_addr or "", str(session.get("csrf_token", "")))
+
+
+def counter_key() -> str:
+    return "counter:" + str((request.view_args or {}).get("token", ""))
+
+
+def _limits(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
+    """Per-client, per-address and per-counter limits on submissions (POST only)."""
+    for setting, key_func in (
+        ("SUBMIT_LIMIT_CLIENT", client_key),
+        ("SUBMIT_LIMIT_IP", ip_key),
+        ("SUBMIT_LIMIT_COUNTER", counter_key),
+    ):
+        view = limiter.limit(
+            lambda s=setting: str(current_app.config[s]), key_func=key_func, methods=["POST"]
+        )(view)
+    return view
+
+
+def _token_or_404(token: str) -> str:
+    if not 8 <= len(token) <= 300 or not TOKEN_CHARS.issuperset(token):
         abort(404)
-    return resolve_counter_token(get_session(), token)
+    return token
+
+
+def rules() -> response_service.Rules:
+    config = current_app.config
+    return response_service.Rules(
+        timezone=config["TIMEZONE"],
+        comment_max_length=config["COMMENT_MAX_LENGTH"],
+        revision_window=timedelta(hours=config["DOSSIER_REVISION_HOURS"]),
+        burst_window=timedelta(minutes=config["BURST_WINDOW_MINUTES"]),
+        burst_threshold=config["BURST_THRESHOLD"],
+    )
+
+
+def _counter_target(token: str) -> response_service.Target:
+    db = get_session()
+    counter = resolve_counter_token(db, _token_or_404(token))
+    return response_service.counter_target(db, counter, clock_now(), current_app.config["TIMEZONE"])
+
+
+def _dossier_target(token: str) -> response_service.Target:
+    db = get_session()
+    config = current_app.config
+    dossier = links.dossier_from_token(
+        db,
+        config["SECRET_KEY"],
+        _token_or_404(token),
+        timedelta(days=config["DOSSIER_LINK_MAX_AGE_DAYS"]),
+    )
+    return response_service.dossier_target(db, dossier, clock_now(), config["TIMEZONE"])
 
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
 @csrf.exempt  # the form checks its own CSRF token, so a failure can keep the citizen's answers
+@_limits
 def show_survey(token: str) -> ResponseReturnValue:
-    return _survey(token, Channel.QR)
+    return _survey(_counter_target(token), Channel.QR, "public.thanks", token)
 
 
-def _survey(token: str, channel: Channel) -> ResponseReturnValue:
-    db = get_session()
-    counter = _counter_or_404(token)
-    now = clock_now()
+@bp.route("/k/<token>", methods=["GET", "POST"])
+@csrf.exempt
+@_limits
+def show_kiosk(token: str) -> ResponseReturnValue:
+    return _survey(_counter_target(token), Channel.KIOSK, "public.kiosk_thanks", token, kiosk=True)
+
+
+@bp.route("/d/<token>", methods=["GET", "POST"])
+@csrf.exempt
+@_limits
+def show_dossier_survey(token: str) -> ResponseReturnValue:
+    return _survey(_dossier_target(token), Channel.LINK, "public.dossier_thanks", token)
+
+
+def _survey(
+    target: response_service.Target,
+    channel: Channel,
+    thanks_endpoint: str,
+    token: str,
+    kiosk: bool = False,
+) -> ResponseReturnValue:
     config = current_app.config
-    day = response_service.local_date(now, config["TIMEZONE"])
-    campaign = response_service.find_open_campaign(db, counter.unit, day, Stream.GENERAL)
-    if campaign is None:
-        raise Gone(N_("Đợt khảo sát tại quầy này đã kết thúc hoặc chưa bắt đầu."))
-    instrument = campaign.instrument
+    instrument = target.campaign.instrument
     form: SurveyFormBase = survey_form_class(instrument, config["COMMENT_MAX_LENGTH"])()
+    previous = None
+    if target.dossier is not None:
+        previous = response_service.find_rating(get_session(), target.dossier)
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
+            thanks = url_for(thanks_endpoint, token=token)
             if form.website.data:
-                return redirect(url_for("public.thanks", token=token))  # honeypot: store nothing
-            result = _store(counter, channel, form)
-            if result is None:
-                return redirect(url_for("public.thanks", token=token))
-            status = result
+                return _done(thanks)  # honeypot filled: a bot; store nothing
+            status = _store(target, channel, form)
+            if status == 0:
+                return _done(thanks)
         else:
             status = 400 if form.errors.keys() == {"csrf_token"} else 422
         if "csrf_token" in form.errors:
@@ -73,23 +165,42 @@ def _survey(token: str, channel: Channel) -> ResponseReturnValue:
             form.idempotency_key.data = secrets.token_urlsafe(24)
     else:
         form.idempotency_key.data = secrets.token_urlsafe(24)
-    return (
-        render_template(
-            "public/survey.html",
-            form=form,
-            counter=counter,
-            instrument=instrument,
-            field_name=field_name,
-            locale=str(get_locale()),
-        ),
-        status,
+        if previous is not None:
+            _prefill(form, previous)
+    page = render_template(
+        "public/survey.html",
+        form=form,
+        target=target,
+        instrument=instrument,
+        field_name=field_name,
+        locale=str(get_locale()),
+        kiosk=kiosk,
+        revising=previous is not None,
     )
+    headers = {"Cache-Control": "no-store"}
+    return page, status, headers
 
 
-def _store(counter: Counter, channel: Channel, form: SurveyFormBase) -> int | None:
-    """Accept the submission and commit; on a domain error put it on the form, return a status."""
+def _prefill(form: SurveyFormBase, response: Any) -> None:
+    """Show a dossier's own earlier rating, to revise it (signed link only)."""
+    codes = {item.id: item.code for item in response.instrument.items}
+    for answer in response.answers:
+        form.item_field(codes[answer.item_id]).data = (
+            answer.value if answer.value is not None else answer.text
+        )
+    if response.comment is not None:
+        form.comment.data = response.comment.body
+
+
+def _done(thanks_url: str) -> ResponseReturnValue:
+    if request.headers.get(FETCH_HEADER):
+        return jsonify(redirect=thanks_url)
+    return redirect(thanks_url)
+
+
+def _store(target: response_service.Target, channel: Channel, form: SurveyFormBase) -> int:
+    """Accept and commit; return 0, or the status of the error put on the form."""
     db = get_session()
-    config = current_app.config
     submission = response_service.Submission(
         idempotency_key=form.idempotency_key.data,
         answers=answers_from(form),
@@ -98,16 +209,16 @@ def _store(counter: Counter, channel: Channel, form: SurveyFormBase) -> int | No
         dossier_code=form.dossier_code.data or None,
         locale=str(get_locale()),
     )
-    kwargs: dict[str, Any] = {
-        "counter": counter,
-        "channel": channel,
-        "submission": submission,
-        "timezone": config["TIMEZONE"],
-        "comment_max_length": config["COMMENT_MAX_LENGTH"],
-    }
     for attempt in range(2):
         try:
-            response, _created = response_service.accept_submission(db, now=clock_now(), **kwargs)
+            response, _created = response_service.accept_submission(
+                db,
+                target=target,
+                channel=channel,
+                submission=submission,
+                now=clock_now(),
+                rules=rules(),
+            )
             receipt = response.receipt_code
             db.commit()
         except IntegrityError:
@@ -128,15 +239,38 @@ def _store(counter: Counter, channel: Channel, form: SurveyFormBase) -> int | No
                 form.form_errors.append(message)
             return error.status_code
         session["receipt"] = receipt
-        return None
-    return 500  # pragma: no cover - the loop returns or raises
+        return 0
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _thanks(token: str, kiosk: bool = False) -> ResponseReturnValue:
+    receipt = session.pop("receipt", None)
+    reset_url = url_for("public.show_kiosk", token=token, lang="vi") if kiosk else None
+    page = render_template(
+        "public/thanks.html",
+        receipt=receipt,
+        reset_url=reset_url,
+        reset_seconds=current_app.config["KIOSK_RESET_SECONDS"],
+    )
+    return page, 200, {"Cache-Control": "no-store"}
 
 
 @bp.route("/s/<token>/thanks")
 def thanks(token: str) -> ResponseReturnValue:
-    counter = _counter_or_404(token)
-    receipt = session.pop("receipt", None)
-    return render_template("public/thanks.html", counter=counter, token=token, receipt=receipt)
+    _token_or_404(token)
+    return _thanks(token)
+
+
+@bp.route("/k/<token>/thanks")
+def kiosk_thanks(token: str) -> ResponseReturnValue:
+    _token_or_404(token)
+    return _thanks(token, kiosk=True)
+
+
+@bp.route("/d/<token>/thanks")
+def dossier_thanks(token: str) -> ResponseReturnValue:
+    _token_or_404(token)
+    return _thanks(token)
 
 
 @bp.route("/")

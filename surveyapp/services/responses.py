@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -116,55 +117,118 @@ def check_answers(instrument: Instrument, answers: Mapping[str, int | str]) -> N
             raise InvalidInput(N_("Lựa chọn không hợp lệ."), field=code)
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where a submission goes: the unit, its open campaign, and the counter or dossier."""
+
+    unit: Unit
+    campaign: Campaign
+    counter: Counter | None = None
+    dossier: Dossier | None = None  # fixed by a signed per-dossier link
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Limits from configuration."""
+
+    timezone: str
+    comment_max_length: int = 2000
+    revision_window: timedelta = timedelta(hours=72)
+    burst_window: timedelta = timedelta(minutes=10)
+    burst_threshold: int = 3
+
+
+def counter_target(session: Session, counter: Counter, now: datetime, timezone: str) -> Target:
+    """The general-stream campaign open today at the counter's unit, or Gone."""
+    campaign = find_open_campaign(session, counter.unit, local_date(now, timezone), Stream.GENERAL)
+    if campaign is None:
+        raise Gone(N_("Đợt khảo sát tại quầy này đã kết thúc hoặc chưa bắt đầu."))
+    return Target(unit=counter.unit, campaign=campaign, counter=counter)
+
+
+def dossier_target(session: Session, dossier: Dossier, now: datetime, timezone: str) -> Target:
+    """The official-stream campaign open today at the dossier's unit, or Gone."""
+    unit = session.get_one(Unit, dossier.unit_id)
+    campaign = find_open_campaign(session, unit, local_date(now, timezone), Stream.OFFICIAL)
+    if campaign is None:
+        raise Gone(N_("Hiện không có đợt đánh giá nào đang mở cho hồ sơ này."))
+    return Target(unit=unit, campaign=campaign, dossier=dossier)
+
+
+def answers_digest(answers: Mapping[str, int | str]) -> str:
+    blob = "|".join(f"{code}={answers[code]}" for code in sorted(answers))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
 def accept_submission(
     session: Session,
     *,
-    counter: Counter,
+    target: Target,
     channel: Channel,
     submission: Submission,
     now: datetime,
-    timezone: str,
-    comment_max_length: int,
+    rules: Rules,
 ) -> tuple[Response, bool]:
-    """Store a counter submission; return (response, created). A repeated key returns the first."""
+    """Store a submission; return (response, created). A repeated key returns the first.
+
+    A signed dossier link may revise its rating within ``rules.revision_window``.
+    """
     existing = find_response_by_key(session, submission.idempotency_key)
     if existing is not None:
         return existing, False
-    unit = counter.unit
-    campaign = find_open_campaign(session, unit, local_date(now, timezone), Stream.GENERAL)
-    if campaign is None:
+    campaign = target.campaign
+    if not campaign.is_open_on(local_date(now, rules.timezone)):
         raise Gone(N_("Đợt khảo sát tại quầy này đã kết thúc hoặc chưa bắt đầu."))
     instrument = campaign.instrument
     check_answers(instrument, submission.answers)
     comment = (submission.comment or "").strip()
-    if len(comment) > comment_max_length:
+    if len(comment) > rules.comment_max_length:
         raise InvalidInput(
-            N_("Ý kiến dài quá %(max)s ký tự."), field="comment", max=comment_max_length
+            N_("Ý kiến dài quá %(max)s ký tự."), field="comment", max=rules.comment_max_length
         )
     contact = (submission.contact or "").strip()
     if len(contact) > 200:
         raise InvalidInput(N_("Thông tin liên hệ dài quá 200 ký tự."), field="contact")
-    dossier = None
-    if submission.dossier_code:
-        dossier = find_dossier_for_rating(session, unit, submission.dossier_code.strip())
+    dossier = target.dossier
+    if dossier is not None:
+        previous = find_rating(session, dossier)
+        if previous is not None:
+            if previous.submitted_at + rules.revision_window < now:
+                raise Gone(N_("Hồ sơ này đã được đánh giá và đã hết thời hạn sửa đánh giá."))
+            return revise_response(session, previous, submission, comment, contact, now), False
+    elif submission.dossier_code:
+        dossier = find_dossier_for_rating(session, target.unit, submission.dossier_code.strip())
 
     response = Response(
         receipt_code=new_receipt_code(),
         idempotency_key=submission.idempotency_key,
         instrument=instrument,
         campaign_id=campaign.id,
-        unit_id=unit.id,
-        counter_id=counter.id,
+        unit_id=target.unit.id,
+        counter_id=target.counter.id if target.counter else None,
         dossier_id=dossier.id if dossier else None,
         channel=channel,
         stream=campaign.stream,
         status=ResponseStatus.REPORTABLE,
         submitted_at=now,
-        period=local_period(now, timezone),
+        period=local_period(now, rules.timezone),
         locale=submission.locale,
+        answers_digest=answers_digest(submission.answers),
     )
-    items = {item.code: item for item in instrument.items}
-    for code, value in submission.answers.items():
+    _fill_answers(response, submission.answers)
+    if comment:
+        response.comment = Comment(body=comment, contact=contact or None, created_at=now)
+    session.add(response)
+    session.flush()
+    add_to_rollup(session, rollup_keys(response))
+    if target.counter is not None:
+        _flag_burst(session, response, now, rules)
+    return response, True
+
+
+def _fill_answers(response: Response, answers: Mapping[str, int | str]) -> None:
+    items = {item.code: item for item in response.instrument.items}
+    for code, value in answers.items():
         if value is None or value == "":
             continue
         item = items[code]
@@ -173,12 +237,59 @@ def accept_submission(
             continue
         response.answers.append(Answer(item_id=item.id, value=value))
         apply_profile_column(response, item, value)
+
+
+def revise_response(
+    session: Session,
+    response: Response,
+    submission: Submission,
+    comment: str,
+    contact: str,
+    now: datetime,
+) -> Response:
+    """Replace a dossier rating's answers (and its rollup counts) with the revised ones."""
+    add_to_rollup(session, rollup_keys(response), sign=-1)
+    response.answers.clear()
+    response.respondent_type = response.sex = response.age_band = None
+    session.flush()
+    _fill_answers(response, submission.answers)
+    response.idempotency_key = submission.idempotency_key
+    response.answers_digest = answers_digest(submission.answers)
+    response.updated_at = now
     if comment:
-        response.comment = Comment(body=comment, contact=contact or None, created_at=now)
-    session.add(response)
+        if response.comment is None:
+            response.comment = Comment(body=comment, contact=contact or None, created_at=now)
+        else:
+            response.comment.body, response.comment.contact = comment, contact or None
+    elif response.comment is not None:
+        response.comment = None
     session.flush()
     add_to_rollup(session, rollup_keys(response))
-    return response, True
+    return response
+
+
+def find_rating(session: Session, dossier: Dossier) -> Response | None:
+    return session.scalar(
+        select(Response)
+        .where(Response.dossier_id == dossier.id)
+        .options(selectinload(Response.answers), selectinload(Response.comment))
+    )
+
+
+def _flag_burst(session: Session, response: Response, now: datetime, rules: Rules) -> None:
+    """Flag (for review, not drop) identical answer sets repeated at one counter in a short time."""
+    twins = list(
+        session.scalars(
+            select(Response).where(
+                Response.counter_id == response.counter_id,
+                Response.answers_digest == response.answers_digest,
+                Response.submitted_at >= now - rules.burst_window,
+            )
+        )
+    )
+    if len(twins) >= rules.burst_threshold:
+        for twin in twins:
+            twin.is_flagged, twin.flag_reason = True, "burst"
 
 
 def apply_profile_column(response: Response, item: Item, value: int) -> None:
@@ -208,6 +319,7 @@ def find_dossier_for_rating(session: Session, unit: Unit, code: str) -> Dossier:
 
 
 RollupKey = tuple[int, int, str, int, int]  # unit_id, period, stream, item_id, level
+ROLLUP_KEY_COLUMNS = ("unit_id", "period", "stream", "item_id", "level")
 
 
 def rollup_keys(response: Response) -> list[RollupKey]:
@@ -240,11 +352,24 @@ def add_to_rollup(session: Session, keys: Iterable[RollupKey], sign: int = 1) ->
         for k, v in sorted(deltas.items())  # one lock order for every writer: no deadlocks
     ]
     connection = session.connection()
+    table = AnswerCount.__table__
+    if sign < 0:
+        # Removing counts: a plain UPDATE (an upsert would check the negative row first).
+        connection.execute(
+            update(table)
+            .where(*(table.c[k] == bindparam(f"k_{k}") for k in ROLLUP_KEY_COLUMNS))
+            .values(count=table.c.count + bindparam("delta")),
+            [
+                {"delta": row["count"], **{f"k_{k}": row[k] for k in ROLLUP_KEY_COLUMNS}}
+                for row in rows
+            ],
+        )
+        return
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(AnswerCount.__table__)
+    stmt = insert(table)
     stmt = stmt.on_conflict_do_update(
-        index_elements=["unit_id", "period", "stream", "item_id", "level"],
-        set_={"count": AnswerCount.__table__.c.count + stmt.excluded["count"]},
+        index_elements=list(ROLLUP_KEY_COLUMNS),
+        set_={"count": table.c.count + stmt.excluded["count"]},
     )
     connection.execute(stmt, rows)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -11,25 +11,31 @@ from sqlalchemy.orm import Session
 from surveyapp.models import Answer, AnswerCount, Channel, Comment, RespondentType, Response, Stream
 from surveyapp.services.errors import Conflict, Gone, InvalidInput
 from surveyapp.services.responses import (
+    Rules,
     Submission,
     accept_submission,
     count_reportable_by_unit,
+    counter_target,
+    dossier_target,
     local_period,
 )
 from tests.conftest import NOW
 from tests.factories import full_answers, make_dossier, make_unit, setup_counter
 
+RULES = Rules(timezone="Asia/Ho_Chi_Minh")
 
-def submit(session: Session, counter, answers=None, key="k" * 20, now=NOW, **extra):
+
+def submit(session: Session, counter, answers=None, key="k" * 20, now=NOW, target=None, **extra):
     submission = Submission(idempotency_key=key, answers=answers or full_answers(), **extra)
+    if target is None:
+        target = counter_target(session, counter, now, RULES.timezone)
     result = accept_submission(
         session,
-        counter=counter,
-        channel=Channel.QR,
+        target=target,
+        channel=Channel.QR if target.counter else Channel.LINK,
         submission=submission,
         now=now,
-        timezone="Asia/Ho_Chi_Minh",
-        comment_max_length=2000,
+        rules=RULES,
     )
     session.commit()
     return result
@@ -148,3 +154,89 @@ def test_period_is_the_local_month() -> None:
     assert local_period(datetime(2026, 1, 31, 18, tzinfo=UTC), "Asia/Ho_Chi_Minh") == 202602
     assert local_period(datetime(2026, 1, 31, 16, tzinfo=UTC), "Asia/Ho_Chi_Minh") == 202601
     assert date(2026, 1, 1) < date(2026, 2, 1)
+
+
+def test_signed_link_rating_can_be_revised_within_the_window(session: Session) -> None:
+    unit, counter, campaign = setup_counter(session)
+    campaign.stream = Stream.OFFICIAL
+    dossier = make_dossier(session, unit, "HS-7")
+    session.commit()
+    target = dossier_target(session, dossier, NOW, RULES.timezone)
+    first, created = submit(
+        session, None, full_answers(2), key="first-key-0000000", target=target, comment="chậm"
+    )
+    assert created
+    assert first.stream is Stream.OFFICIAL
+    assert first.counter_id is None
+    later = NOW + timedelta(hours=5)
+    revised, created = submit(
+        session,
+        None,
+        full_answers(5) | {"S20": 0},
+        key="second-key-00000",
+        now=later,
+        target=target,
+    )
+    assert not created
+    assert revised.id == first.id
+    assert revised.updated_at == later
+    assert revised.comment is None
+    assert count(session, Response) == 1
+    levels = dict(
+        session.execute(
+            select(AnswerCount.level, func.sum(AnswerCount.count)).group_by(AnswerCount.level)
+        ).all()
+    )
+    # The first answers left the rollup (their cells stay, at zero).
+    assert {level: n for level, n in levels.items() if n} == {5: 19, 0: 1}
+    with pytest.raises(Gone):
+        submit(
+            session,
+            None,
+            full_answers(4),
+            key="third-key-000000",
+            now=NOW + timedelta(hours=73),
+            target=target,
+        )
+
+
+def test_dossier_link_needs_an_open_official_campaign(session: Session) -> None:
+    unit, _, _ = setup_counter(session)
+    dossier = make_dossier(session, unit, "HS-8")
+    session.commit()
+    with pytest.raises(Gone):
+        dossier_target(session, dossier, NOW, RULES.timezone)
+
+
+def test_burst_of_identical_answers_is_flagged_not_dropped(session: Session) -> None:
+    _, counter, _ = setup_counter(session)
+    for i in range(2):
+        submit(
+            session,
+            counter,
+            full_answers(5),
+            key=f"burst-key-{i:08d}",
+            now=NOW + timedelta(minutes=i),
+        )
+    assert not any(session.scalars(select(Response.is_flagged)))
+    submit(
+        session, counter, full_answers(5), key="burst-key-00000002", now=NOW + timedelta(minutes=3)
+    )
+    submit(
+        session, counter, full_answers(4), key="other-key-00000000", now=NOW + timedelta(minutes=4)
+    )
+    flags = session.execute(
+        select(Response.idempotency_key, Response.is_flagged, Response.flag_reason).order_by(
+            Response.id
+        )
+    ).all()
+    assert [f[1] for f in flags] == [True, True, True, False]
+    assert {f[2] for f in flags[:3]} == {"burst"}
+    # Identical answers spread over time are ordinary.
+    submit(
+        session, counter, full_answers(4), key="other-key-00000001", now=NOW + timedelta(hours=2)
+    )
+    submit(
+        session, counter, full_answers(4), key="other-key-00000002", now=NOW + timedelta(hours=4)
+    )
+    assert session.scalar(select(func.count()).where(Response.is_flagged.is_(True))) == 3
