@@ -41,6 +41,7 @@ from surveyapp.services.units import resolve_counter_token
 
 TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
 FETCH_HEADER = "X-Survey-Fetch"
+RESUBMIT_WINDOW_SECONDS = 15 * 60
 
 
 def _salted(*parts: str) -> str:
@@ -150,7 +151,7 @@ def _survey(
             thanks = url_for(thanks_endpoint, token=token)
             if form.website.data:
                 return _done(thanks)  # honeypot filled: a bot; store nothing
-            status = _store(target, channel, form)
+            status = _store(target, channel, form, same_browser_dedup=not kiosk)
             if status == 0:
                 return _done(thanks)
         else:
@@ -177,7 +178,8 @@ def _survey(
         kiosk=kiosk,
         revising=previous is not None,
     )
-    headers = {"Cache-Control": "no-store"}
+    # A kiosk never keeps a page to go back to; a phone may (same key: a resubmit is stored once).
+    headers = {"Cache-Control": "no-store" if kiosk else "private, no-cache"}
     return page, status, headers
 
 
@@ -198,8 +200,17 @@ def _done(thanks_url: str) -> ResponseReturnValue:
     return redirect(thanks_url)
 
 
-def _store(target: response_service.Target, channel: Channel, form: SurveyFormBase) -> int:
-    """Accept and commit; return 0, or the status of the error put on the form."""
+def _store(
+    target: response_service.Target,
+    channel: Channel,
+    form: SurveyFormBase,
+    same_browser_dedup: bool,
+) -> int:
+    """Accept and commit; return 0, or the status of the error put on the form.
+
+    Besides the idempotency key, a personal phone that sends the very same answers again within
+    minutes (back, then send on a page the browser fetched anew) is taken as a resubmission.
+    """
     db = get_session()
     submission = response_service.Submission(
         idempotency_key=form.idempotency_key.data,
@@ -209,6 +220,19 @@ def _store(target: response_service.Target, channel: Channel, form: SurveyFormBa
         dossier_code=form.dossier_code.data or None,
         locale=str(get_locale()),
     )
+    fingerprint = response_service.answers_digest(
+        {**submission.answers, "_comment": submission.comment or "", "_at": request.path}
+    )
+    last = session.get("last_submission")
+    now = clock_now().timestamp()
+    if (
+        same_browser_dedup
+        and last
+        and last.get("digest") == fingerprint
+        and now - float(last.get("at", 0)) < RESUBMIT_WINDOW_SECONDS
+    ):
+        session["receipt"] = last.get("receipt")
+        return 0
     for attempt in range(2):
         try:
             response, _created = response_service.accept_submission(
@@ -239,6 +263,8 @@ def _store(target: response_service.Target, channel: Channel, form: SurveyFormBa
                 form.form_errors.append(message)
             return error.status_code
         session["receipt"] = receipt
+        if same_browser_dedup:
+            session["last_submission"] = {"digest": fingerprint, "at": now, "receipt": receipt}
         return 0
     raise AssertionError("unreachable")  # pragma: no cover
 

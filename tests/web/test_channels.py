@@ -141,7 +141,7 @@ def test_rate_limit_per_client_is_429_but_others_go_on(database_url: str, sessio
     _, counter, _ = setup_counter(session)
     url = f"/s/{counter.active_token.token}"
     citizen, neighbour = app.test_client(), app.test_client()
-    codes = [SurveyPage(citizen, url).post(full_answers()).status_code for _ in range(3)]
+    codes = [SurveyPage(citizen, url).post(full_answers(level)).status_code for level in (3, 4, 5)]
     # Another phone behind the same office address is not locked out.
     other = SurveyPage(neighbour, url).post(full_answers()).status_code
     app.extensions["surveyapp.engine"].dispose()

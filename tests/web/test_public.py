@@ -84,8 +84,29 @@ def test_double_submit_stores_one_response(
     second = page.post(full_answers())
     assert first.status_code == second.status_code == 302
     assert stored(session) == 1
-    # A new page load is a new citizen: a second response.
+    # Back, then send again on a page the browser fetched anew (a new key): still one.
     assert SurveyPage(client, survey).post(full_answers()).status_code == 302
+    assert stored(session) == 1
+    # Other answers from the same phone are another rating.
+    assert SurveyPage(client, survey).post(full_answers(2)).status_code == 302
+    assert stored(session) == 2
+
+
+def test_same_answers_much_later_are_a_new_rating(
+    database_url: str, session: Session
+) -> None:
+    from datetime import timedelta
+
+    from tests.conftest import NOW
+
+    app = make_app(database_url)
+    _, counter, _ = setup_counter(session)
+    url = f"/s/{counter.active_token.token}"
+    client = app.test_client()
+    assert SurveyPage(client, url).post(full_answers()).status_code == 302
+    app.config["CLOCK"] = lambda: NOW + timedelta(minutes=20)
+    assert SurveyPage(client, url).post(full_answers()).status_code == 302
+    app.extensions["surveyapp.engine"].dispose()
     assert stored(session) == 2
 
 
