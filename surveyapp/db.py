@@ -67,7 +67,10 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # No pre-ping (a round trip per request); stale connections are recycled instead.
+    return create_engine(
+        url, echo=echo, pool_size=10, max_overflow=10, pool_recycle=1800, pool_use_lifo=True
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

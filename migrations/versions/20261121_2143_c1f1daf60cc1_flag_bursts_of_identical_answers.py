@@ -26,14 +26,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('is_flagged', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('flag_reason', sa.String(length=40), nullable=True))
         batch_op.drop_index(batch_op.f('ix_responses_counter_id'))
-        batch_op.create_index('ix_responses_counter_id_submitted_at', ['counter_id', 'submitted_at'], unique=False)
+        batch_op.create_index('ix_responses_counter_id_digest_submitted_at', ['counter_id', 'answers_digest', 'submitted_at'], unique=False)
 
 
 
 def downgrade() -> None:
     """Downgrade schema."""
     with op.batch_alter_table('responses', schema=None) as batch_op:
-        batch_op.drop_index('ix_responses_counter_id_submitted_at')
+        batch_op.drop_index('ix_responses_counter_id_digest_submitted_at')
         batch_op.create_index(batch_op.f('ix_responses_counter_id'), ['counter_id'], unique=False)
         batch_op.drop_column('flag_reason')
         batch_op.drop_column('is_flagged')

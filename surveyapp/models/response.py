@@ -28,7 +28,13 @@ class Response(Base):
     __table_args__ = (
         Index("ix_responses_unit_id_period", "unit_id", "period"),
         Index("ix_responses_period_status", "period", "status"),
-        Index("ix_responses_counter_id_submitted_at", "counter_id", "submitted_at"),
+        # Burst check: the same answers at one counter within minutes.
+        Index(
+            "ix_responses_counter_id_digest_submitted_at",
+            "counter_id",
+            "answers_digest",
+            "submitted_at",
+        ),
         CheckConstraint("period BETWEEN 190001 AND 299912", name="period_is_yyyymm"),
     )
 

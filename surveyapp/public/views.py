@@ -20,6 +20,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, gettext
+from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
 from surveyapp.clock import now as clock_now
@@ -37,6 +38,7 @@ from surveyapp.public.forms import (
 from surveyapp.services import links
 from surveyapp.services import responses as response_service
 from surveyapp.services.errors import InvalidInput
+from surveyapp.services.snapshots import InstrumentView
 from surveyapp.services.units import resolve_counter_token
 
 TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
@@ -140,7 +142,7 @@ def _survey(
     kiosk: bool = False,
 ) -> ResponseReturnValue:
     config = current_app.config
-    instrument = target.campaign.instrument
+    instrument = target.instrument
     form: SurveyFormBase = survey_form_class(instrument, config["COMMENT_MAX_LENGTH"])()
     previous = None
     if target.dossier is not None:
@@ -167,14 +169,15 @@ def _survey(
     else:
         form.idempotency_key.data = secrets.token_urlsafe(24)
         if previous is not None:
-            _prefill(form, previous)
+            _prefill(form, instrument, previous)
+    locale = str(get_locale())
+    pristine = request.method == "GET" and previous is None
     page = render_template(
         "public/survey.html",
         form=form,
         target=target,
         instrument=instrument,
-        field_name=field_name,
-        locale=str(get_locale()),
+        questions_html=_questions_html(form, instrument, locale, pristine),
         kiosk=kiosk,
         revising=previous is not None,
     )
@@ -183,9 +186,28 @@ def _survey(
     return page, status, headers
 
 
-def _prefill(form: SurveyFormBase, response: Any) -> None:
+_QUESTIONS: dict[tuple[str, str], Markup] = {}
+
+
+def _questions_html(
+    form: SurveyFormBase, instrument: InstrumentView, locale: str, pristine: bool
+) -> Markup:
+    """The questions' HTML; a blank form's is rendered once per instrument version and language."""
+    key = (instrument.source_hash, locale)
+    if pristine and key in _QUESTIONS:
+        return _QUESTIONS[key]
+    # Autoescaped template output: safe to embed as markup.
+    html = Markup(  # noqa: S704
+        render_template("public/_questions.html", form=form, instrument=instrument, locale=locale)
+    )
+    if pristine:
+        _QUESTIONS[key] = html
+    return html
+
+
+def _prefill(form: SurveyFormBase, instrument: InstrumentView, response: Any) -> None:
     """Show a dossier's own earlier rating, to revise it (signed link only)."""
-    codes = {item.id: item.code for item in response.instrument.items}
+    codes = {item.id: item.code for item in instrument.items}
     for answer in response.answers:
         form.item_field(codes[answer.item_id]).data = (
             answer.value if answer.value is not None else answer.text

@@ -10,9 +10,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from surveyapp.models import (
     Answer,
@@ -21,9 +21,7 @@ from surveyapp.models import (
     Channel,
     Comment,
     Counter,
-    Domain,
     Dossier,
-    Instrument,
     Item,
     ItemKind,
     RespondentType,
@@ -34,6 +32,7 @@ from surveyapp.models import (
     campaign_units,
 )
 from surveyapp.services.errors import N_, Conflict, Gone, InvalidInput
+from surveyapp.services.snapshots import InstrumentView, ItemView, instrument_view
 from surveyapp.services.units import ancestor_ids
 
 RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed safely
@@ -66,34 +65,38 @@ def new_receipt_code() -> str:
     return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(10))
 
 
+# Built once: constructing a statement costs more than running it on the survey's hot path.
+_OPEN_CAMPAIGN = (
+    select(Campaign)
+    .join(campaign_units, campaign_units.c.campaign_id == Campaign.id)
+    .join(Campaign.instrument)
+    .options(contains_eager(Campaign.instrument))
+    .where(
+        campaign_units.c.unit_id.in_(bindparam("unit_ids", expanding=True)),
+        Campaign.stream == bindparam("stream"),
+        Campaign.is_closed.is_(False),
+        Campaign.starts_on <= bindparam("day"),
+        Campaign.ends_on >= bindparam("day"),
+    )
+    .order_by(Campaign.starts_on.desc(), Campaign.id.desc())
+    .limit(1)
+)
+_RESPONSE_BY_KEY = select(Response).where(Response.idempotency_key == bindparam("key"))
+
+
 def find_open_campaign(session: Session, unit: Unit, day: date, stream: Stream) -> Campaign | None:
     """The newest open campaign of ``stream`` that covers ``unit`` (directly or via an ancestor)."""
-    return session.scalars(
-        select(Campaign)
-        .join(campaign_units, campaign_units.c.campaign_id == Campaign.id)
-        .where(
-            campaign_units.c.unit_id.in_(ancestor_ids(unit)),
-            Campaign.stream == stream,
-            Campaign.is_closed.is_(False),
-            Campaign.starts_on <= day,
-            Campaign.ends_on >= day,
-        )
-        .options(
-            selectinload(Campaign.instrument).selectinload(Instrument.items),
-            selectinload(Campaign.instrument)
-            .selectinload(Instrument.domains)
-            .selectinload(Domain.elements),
-        )
-        .order_by(Campaign.starts_on.desc(), Campaign.id.desc())
-        .limit(1)
+    found = session.execute(
+        _OPEN_CAMPAIGN, {"unit_ids": ancestor_ids(unit), "stream": stream, "day": day}
     ).first()
+    return found[0] if found else None
 
 
 def find_response_by_key(session: Session, idempotency_key: str) -> Response | None:
-    return session.scalar(select(Response).where(Response.idempotency_key == idempotency_key))
+    return session.scalar(_RESPONSE_BY_KEY, {"key": idempotency_key})
 
 
-def check_answers(instrument: Instrument, answers: Mapping[str, int | str]) -> None:
+def check_answers(instrument: InstrumentView, answers: Mapping[str, int | str]) -> None:
     """Raise InvalidInput for an unknown item, a value off its scale, or a missing required one."""
     items = {item.code: item for item in instrument.items}
     for code in answers:
@@ -123,6 +126,7 @@ class Target:
 
     unit: Unit
     campaign: Campaign
+    instrument: InstrumentView
     counter: Counter | None = None
     dossier: Dossier | None = None  # fixed by a signed per-dossier link
 
@@ -143,7 +147,8 @@ def counter_target(session: Session, counter: Counter, now: datetime, timezone: 
     campaign = find_open_campaign(session, counter.unit, local_date(now, timezone), Stream.GENERAL)
     if campaign is None:
         raise Gone(N_("Đợt khảo sát tại quầy này đã kết thúc hoặc chưa bắt đầu."))
-    return Target(unit=counter.unit, campaign=campaign, counter=counter)
+    view = instrument_view(session, campaign.instrument_id, campaign.instrument.source_hash)
+    return Target(unit=counter.unit, campaign=campaign, instrument=view, counter=counter)
 
 
 def dossier_target(session: Session, dossier: Dossier, now: datetime, timezone: str) -> Target:
@@ -152,7 +157,8 @@ def dossier_target(session: Session, dossier: Dossier, now: datetime, timezone: 
     campaign = find_open_campaign(session, unit, local_date(now, timezone), Stream.OFFICIAL)
     if campaign is None:
         raise Gone(N_("Hiện không có đợt đánh giá nào đang mở cho hồ sơ này."))
-    return Target(unit=unit, campaign=campaign, dossier=dossier)
+    view = instrument_view(session, campaign.instrument_id, campaign.instrument.source_hash)
+    return Target(unit=unit, campaign=campaign, instrument=view, dossier=dossier)
 
 
 def answers_digest(answers: Mapping[str, int | str]) -> str:
@@ -179,7 +185,7 @@ def accept_submission(
     campaign = target.campaign
     if not campaign.is_open_on(local_date(now, rules.timezone)):
         raise Gone(N_("Đợt khảo sát tại quầy này đã kết thúc hoặc chưa bắt đầu."))
-    instrument = campaign.instrument
+    instrument = target.instrument
     check_answers(instrument, submission.answers)
     comment = (submission.comment or "").strip()
     if len(comment) > rules.comment_max_length:
@@ -195,14 +201,17 @@ def accept_submission(
         if previous is not None:
             if previous.submitted_at + rules.revision_window < now:
                 raise Gone(N_("Hồ sơ này đã được đánh giá và đã hết thời hạn sửa đánh giá."))
-            return revise_response(session, previous, submission, comment, contact, now), False
+            revised = revise_response(
+                session, previous, instrument, submission, comment, contact, now
+            )
+            return revised, False
     elif submission.dossier_code:
         dossier = find_dossier_for_rating(session, target.unit, submission.dossier_code.strip())
 
     response = Response(
         receipt_code=new_receipt_code(),
         idempotency_key=submission.idempotency_key,
-        instrument=instrument,
+        instrument_id=instrument.id,
         campaign_id=campaign.id,
         unit_id=target.unit.id,
         counter_id=target.counter.id if target.counter else None,
@@ -215,33 +224,48 @@ def accept_submission(
         locale=submission.locale,
         answers_digest=answers_digest(submission.answers),
     )
-    _fill_answers(response, submission.answers)
+    rows = _answer_rows(response, instrument, submission.answers)
     if comment:
         response.comment = Comment(body=comment, contact=contact or None, created_at=now)
     session.add(response)
     session.flush()
-    add_to_rollup(session, rollup_keys(response))
+    # Answers go in one bulk statement (the hot path); ``response.answers`` loads on access.
+    session.execute(insert(Answer), [{"response_id": response.id, **row} for row in rows])
+    add_to_rollup(
+        session,
+        (
+            (response.unit_id, response.period, response.stream.value, row["item_id"], row["value"])
+            for row in rows
+            if row["value"] is not None
+        ),
+    )
     if target.counter is not None:
         _flag_burst(session, response, now, rules)
     return response, True
 
 
-def _fill_answers(response: Response, answers: Mapping[str, int | str]) -> None:
-    items = {item.code: item for item in response.instrument.items}
+def _answer_rows(
+    response: Response, instrument: InstrumentView, answers: Mapping[str, int | str]
+) -> list[dict[str, Any]]:
+    """Answer rows for the given values; profile answers also fill their response columns."""
+    items = {item.code: item for item in instrument.items}
+    rows: list[dict[str, Any]] = []
     for code, value in answers.items():
         if value is None or value == "":
             continue
         item = items[code]
         if isinstance(value, str):
-            response.answers.append(Answer(item_id=item.id, text=value))
+            rows.append({"item_id": item.id, "value": None, "text": value})
             continue
-        response.answers.append(Answer(item_id=item.id, value=value))
+        rows.append({"item_id": item.id, "value": value, "text": None})
         apply_profile_column(response, item, value)
+    return rows
 
 
 def revise_response(
     session: Session,
     response: Response,
+    instrument: InstrumentView,
     submission: Submission,
     comment: str,
     contact: str,
@@ -252,7 +276,8 @@ def revise_response(
     response.answers.clear()
     response.respondent_type = response.sex = response.age_band = None
     session.flush()
-    _fill_answers(response, submission.answers)
+    for row in _answer_rows(response, instrument, submission.answers):
+        response.answers.append(Answer(**row))
     response.idempotency_key = submission.idempotency_key
     response.answers_digest = answers_digest(submission.answers)
     response.updated_at = now
@@ -278,21 +303,22 @@ def find_rating(session: Session, dossier: Dossier) -> Response | None:
 
 def _flag_burst(session: Session, response: Response, now: datetime, rules: Rules) -> None:
     """Flag (for review, not drop) identical answer sets repeated at one counter in a short time."""
-    twins = list(
-        session.scalars(
-            select(Response).where(
-                Response.counter_id == response.counter_id,
-                Response.answers_digest == response.answers_digest,
-                Response.submitted_at >= now - rules.burst_window,
-            )
-        )
+    twins = (
+        Response.counter_id == response.counter_id,
+        Response.answers_digest == response.answers_digest,
+        Response.submitted_at >= now - rules.burst_window,
     )
-    if len(twins) >= rules.burst_threshold:
-        for twin in twins:
-            twin.is_flagged, twin.flag_reason = True, "burst"
+    count = session.scalar(select(func.count()).select_from(Response).where(*twins))
+    if count is not None and count >= rules.burst_threshold:
+        session.execute(
+            update(Response)
+            .where(*twins)
+            .values(is_flagged=True, flag_reason="burst")
+            .execution_options(synchronize_session="fetch")
+        )
 
 
-def apply_profile_column(response: Response, item: Item, value: int) -> None:
+def apply_profile_column(response: Response, item: Item | ItemView, value: int) -> None:
     """Copy a profile answer to its response column (respondent type, sex, age band)."""
     for option in item.options or []:
         column, key = option.get("column"), option.get("key")
@@ -365,13 +391,30 @@ def add_to_rollup(session: Session, keys: Iterable[RollupKey], sign: int = 1) ->
             ],
         )
         return
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(table)
+    if connection.dialect.name == "postgresql":
+        # One statement with array parameters, whatever the number of cells.
+        columns = {k: [row[k] for row in rows] for k in (*ROLLUP_KEY_COLUMNS, "count")}
+        connection.execute(_PG_ROLLUP_UPSERT, columns)
+        return
+    stmt = sqlite.insert(table)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(ROLLUP_KEY_COLUMNS),
         set_={"count": table.c.count + stmt.excluded["count"]},
     )
     connection.execute(stmt, rows)
+
+
+_PG_ROLLUP_UPSERT = text(
+    """
+    INSERT INTO answer_counts (unit_id, period, stream, item_id, level, count)
+    SELECT * FROM unnest(
+        CAST(:unit_id AS integer[]), CAST(:period AS integer[]), CAST(:stream AS varchar[]),
+        CAST(:item_id AS integer[]), CAST(:level AS smallint[]), CAST(:count AS integer[])
+    )
+    ON CONFLICT (unit_id, period, stream, item_id, level)
+    DO UPDATE SET count = answer_counts.count + excluded.count
+    """
+)
 
 
 @dataclass

@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from surveyapp.models import Counter, CounterToken, Unit, UnitLevel
 from surveyapp.services.errors import N_, NotFound
@@ -77,14 +77,18 @@ def list_counters(session: Session) -> list[Counter]:
     )
 
 
+_COUNTER_BY_TOKEN = (
+    select(CounterToken, Counter)
+    .join(Counter, CounterToken.counter_id == Counter.id)
+    .join(Counter.unit)
+    .options(contains_eager(Counter.unit))
+    .where(CounterToken.token == bindparam("token"))
+)
+
+
 def resolve_counter_token(session: Session, token: str) -> Counter:
     """The active counter behind a public token; NotFound (with its own message) if retired."""
-    found = session.execute(
-        select(CounterToken, Counter)
-        .join(Counter, CounterToken.counter_id == Counter.id)
-        .where(CounterToken.token == token)
-        .options(selectinload(Counter.unit))
-    ).first()
+    found = session.execute(_COUNTER_BY_TOKEN, {"token": token}).first()
     if found is None:
         raise NotFound(N_("Mã QR này không tồn tại. Vui lòng quét lại mã tại quầy."))
     counter_token, counter = found

@@ -34,7 +34,8 @@ def test_phone_submit_twice_quickly_stores_one(phone: Any, live_url: str, sessio
     phone.wait_for_url("**/thanks")
     assert "Cảm ơn bạn đã đánh giá!" in phone.content()
     rows = stored(session)
-    assert len(rows) == 1 and rows[0].channel is Channel.QR
+    assert len(rows) == 1
+    assert rows[0].channel is Channel.QR
     assert rows[0].comment.body == "Cán bộ nhiệt tình"
 
 
@@ -63,7 +64,10 @@ def test_missing_answer_is_shown_beside_the_question(
     phone.goto(f"{live_url}/s/{counter.active_token.token}")
     answer_all(phone)
     # Remove one answer the way a tampered or partial page would.
-    phone.evaluate("document.querySelectorAll('input[name=q_S20]').forEach(i => { i.checked = false; i.required = false; })")
+    phone.evaluate(
+        "document.querySelectorAll('input[name=q_S20]')"
+        ".forEach(i => { i.checked = false; i.required = false; })"
+    )
     phone.click("button[type=submit]")
     phone.wait_for_selector("#error-summary")
     assert "Vui lòng chọn một câu trả lời." in phone.locator("#q_S20-err").inner_text()
@@ -112,7 +116,10 @@ def test_kiosk_resets_to_a_clean_form(browser: Any, live_url: str, session: Sess
     save_screenshot(page, "kiosk-after-reset")
     # An idle half-filled form is cleared for the next citizen too.
     page.click("label[for='q_S15-1']")
-    page.wait_for_function("document.querySelectorAll('input:checked').length === 0", timeout=10_000)
+    page.wait_for_function(
+        "document.querySelectorAll('input:checked').length === 0", timeout=10_000
+    )
     context.close()
     rows = stored(session)
-    assert len(rows) == 1 and rows[0].channel is Channel.KIOSK
+    assert len(rows) == 1
+    assert rows[0].channel is Channel.KIOSK

@@ -92,9 +92,7 @@ def test_double_submit_stores_one_response(
     assert stored(session) == 2
 
 
-def test_same_answers_much_later_are_a_new_rating(
-    database_url: str, session: Session
-) -> None:
+def test_same_answers_much_later_are_a_new_rating(database_url: str, session: Session) -> None:
     from datetime import timedelta
 
     from tests.conftest import NOW

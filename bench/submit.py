@@ -1,0 +1,228 @@
+"""Submission throughput: gunicorn (2 workers) on PostgreSQL, 32 concurrent clients on loopback.
+
+Each client acts as a new citizen per iteration: it fetches a counter's form (new session
+cookie), then posts a full answer set. Prints complete submissions per second, p50/p99 latency,
+errors, and checks that the database holds exactly the acknowledged responses.
+
+    .venv/bin/python bench/submit.py [--seconds 30] [--clients 32] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import multiprocessing
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+CSRF_RE = re.compile(rb'name="csrf_token" type="hidden" value="([^"]+)"')
+KEY_RE = re.compile(rb'name="idempotency_key" type="hidden" value="([^"]+)"')
+ITEMS = [f"S{i}" for i in range(15, 34)] + ["OVR"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fresh_database(admin_url: str, name: str) -> str:
+    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def flask(env: dict[str, str], *args: str) -> str:
+    out = subprocess.run(
+        [str(ROOT / ".venv/bin/flask"), "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout
+
+
+def client_loop(port: int, paths: list[str], deadline: float, seed: int, out: list) -> None:
+    """One client: fetch form, post answers, until the deadline; append (ok, latency, error)."""
+    rng = random.Random(seed)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    while time.perf_counter() < deadline:
+        path = rng.choice(paths)
+        started = time.perf_counter()
+        try:
+            conn.request("GET", path)
+            response = conn.getresponse()
+            body = response.read()
+            cookie = (response.getheader("Set-Cookie") or "").split(";", 1)[0]
+            csrf, key = CSRF_RE.search(body), KEY_RE.search(body)
+            if response.status != 200 or not csrf or not key:
+                out.append((False, time.perf_counter() - started, f"GET {response.status}"))
+                continue
+            form = {"csrf_token": csrf.group(1).decode(), "idempotency_key": key.group(1).decode()}
+            form |= {f"q_{code}": str(rng.randint(1, 5)) for code in ITEMS}
+            conn.request(
+                "POST",
+                path,
+                body=urlencode(form),
+                headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+            )
+            response = conn.getresponse()
+            response.read()
+            ok = response.status == 302 and "/thanks" in (response.getheader("Location") or "")
+            out.append((ok, time.perf_counter() - started, "" if ok else f"POST {response.status}"))
+        except (OSError, http.client.HTTPException) as exc:
+            out.append((False, time.perf_counter() - started, type(exc).__name__))
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+
+def process_main(
+    port: int, paths: list[str], deadline: float, threads: int, seed: int, queue
+) -> None:
+    results: list = []
+    workers = [
+        threading.Thread(target=client_loop, args=(port, paths, deadline, seed * 100 + i, results))
+        for i in range(threads)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    queue.put(results)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--client-processes", type=int, default=4)
+    parser.add_argument(
+        "--admin-url",
+        default=os.environ.get(
+            "TEST_DATABASE_URL", "postgresql+psycopg://root@127.0.0.1:5432/test"
+        ),
+    )
+    args = parser.parse_args()
+
+    url = fresh_database(args.admin_url, "surveyapp_bench")
+    port = free_port()
+    env = {
+        **os.environ,
+        "SURVEYAPP_DATABASE_URL": url,
+        "SURVEYAPP_SECRET_KEY": "bench-secret-key-0123456789abcdef",
+        "SURVEYAPP_BASE_URL": f"http://127.0.0.1:{port}",
+        "SURVEYAPP_LOG_LEVEL": "WARNING",
+        # One loopback address stands for thousands of phones: lift the abuse limits.
+        "SURVEYAPP_SUBMIT_LIMIT_CLIENT": "1000000 per minute",
+        "SURVEYAPP_SUBMIT_LIMIT_IP": "1000000 per minute",
+        "SURVEYAPP_SUBMIT_LIMIT_COUNTER": "1000000 per minute",
+    }
+    flask(env, "db", "upgrade")
+    flask(env, "seed-demo", "--responses", "0")
+    paths = [
+        line.split("\t")[2].removeprefix(f"http://127.0.0.1:{port}")
+        for line in flask(env, "counters").splitlines()
+    ]
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "-w",
+            str(args.workers),
+            "-k",
+            args.worker_class,
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        # Warm up each worker (instrument snapshot, compiled statements, cached question block).
+        warm: list = []
+        client_loop(port, paths, time.perf_counter() + 2, 0, warm)
+        engine = sa.create_engine(url)
+        with engine.connect() as connection:
+            before = connection.execute(sa.text("SELECT count(*) FROM responses")).scalar_one()
+        deadline = time.perf_counter() + args.seconds
+        queue: multiprocessing.Queue = multiprocessing.Queue()
+        per_process = max(args.clients // args.client_processes, 1)
+        processes = [
+            multiprocessing.Process(
+                target=process_main, args=(port, paths, deadline, per_process, p + 1, queue)
+            )
+            for p in range(args.client_processes)
+        ]
+        started = time.perf_counter()
+        for process in processes:
+            process.start()
+        results = [r for _ in processes for r in queue.get()]
+        for process in processes:
+            process.join()
+        elapsed = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    ok = [latency for good, latency, _ in results if good]
+    errors = [error for good, _, error in results if not good]
+    with engine.connect() as connection:
+        stored = connection.execute(sa.text("SELECT count(*) FROM responses")).scalar_one() - before
+        keys = (
+            connection.execute(
+                sa.text("SELECT count(DISTINCT idempotency_key) FROM responses")
+            ).scalar_one()
+            - before
+        )
+        rollup = connection.execute(
+            sa.text("SELECT coalesce(sum(count), 0) FROM answer_counts")
+        ).scalar_one()
+        answers = connection.execute(sa.text("SELECT count(*) FROM answers")).scalar_one()
+    engine.dispose()
+    quantiles = statistics.quantiles(ok, n=100) if len(ok) > 1 else [0.0] * 99
+    print(
+        f"backend            PostgreSQL, gunicorn {args.workers} {args.worker_class} workers, "
+        f"{args.clients} clients, {elapsed:.1f} s"
+    )
+    print(f"submissions/s      {len(ok) / elapsed:.1f}  (GET form + POST answers, complete)")
+    print(f"latency p50        {quantiles[49] * 1000:.1f} ms")
+    print(f"latency p99        {quantiles[98] * 1000:.1f} ms")
+    print(
+        f"errors             {len(errors)}"
+        + (f"  e.g. {sorted(set(errors))[:5]}" if errors else "")
+    )
+    print(f"acknowledged       {len(ok)}")
+    print(f"stored             {stored}  (distinct keys {keys})")
+    print(f"lost / duplicated  {max(len(ok) - stored, 0)} / {max(stored - len(ok), 0)}")
+    print(f"rollup = answers   {rollup == answers}  ({rollup} / {answers})")
+    sys.exit(0 if not errors and stored == len(ok) and rollup == answers else 1)
+
+
+if __name__ == "__main__":
+    main()
