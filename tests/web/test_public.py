@@ -253,3 +253,17 @@ def test_csrf_protection_is_on(database_url: str, session: Session) -> None:
     app.extensions["surveyapp.engine"].dispose()
     assert result.status_code == 400
     assert stored(session) == 0
+
+
+def test_page_is_light_and_self_contained(client: FlaskClient, survey: str) -> None:
+    html = client.get(survey).get_data()
+    with client.get("/static/css/app.css") as response:
+        css = response.get_data()
+    with client.get("/static/js/survey.js") as response:
+        js = response.get_data()
+    assert len(html) + len(css) + len(js) < 60 * 1024
+    for body in (html, css, js):
+        # No request leaves the site: no absolute URLs to other hosts, no protocol-relative ones.
+        assert b"http://" not in body.replace(b"http://localhost", b"")
+        assert b"https://" not in body
+        assert b'src="//' not in body and b'href="//' not in body
