@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from surveyapp.clock import now
 from surveyapp.db import session_scope
-from surveyapp.models import Campaign, Counter, Dossier, Stream
-from surveyapp.services import demo, imports, instruments, links, qr, responses, units
+from surveyapp.models import Campaign, Counter, Dossier, Role, Stream
+from surveyapp.services import accounts, demo, imports, instruments, links, qr, responses, units
 from surveyapp.services.errors import DefinitionError, ServiceError
 from surveyapp.services.periods import parse_period
 from surveyapp.services.tables import open_table
@@ -91,6 +91,12 @@ def seed_demo_command(count: int, seed: int) -> None:
     click.echo(
         f"Dữ liệu mẫu: {result.units} đơn vị, {result.counters} quầy, {result.dossiers} hồ sơ, "
         f"thêm {result.responses_added} phiếu trả lời."
+    )
+    click.echo(
+        "Tài khoản mẫu (mật khẩu "
+        + demo.DEMO_PASSWORD
+        + "): "
+        + ", ".join(email for email, *_ in demo.DEMO_USERS)
     )
 
 
@@ -303,6 +309,37 @@ def dossier_link_command(dossier_code: str, out: str | None) -> None:
     click.echo(url)
 
 
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--unit", "unit_code", required=True, help="Code of the unit the user answers for.")
+@click.option("--name", "full_name", default="", help="Full name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def create_user_command(
+    email: str, role: str, unit_code: str, full_name: str, password_stdin: bool
+) -> None:
+    """Create an official's account (the password is asked for unless --password-stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Mật khẩu", hide_input=True, confirmation_prompt=True)
+    try:
+        with session_scope() as session:
+            user = accounts.create_user(
+                session,
+                email=email,
+                password=password,
+                role=Role(role),
+                unit_code=unit_code,
+                full_name=full_name,
+                now=now(),
+            )
+            click.echo(f"Đã tạo tài khoản {user.email} ({role}, {unit_code}).")
+    except ServiceError as error:
+        fail(error.render())
+
+
 def register_cli(app: Flask) -> None:
     for command in (
         db_group,
@@ -315,5 +352,6 @@ def register_cli(app: Flask) -> None:
         import_responses_command,
         qr_command,
         dossier_link_command,
+        create_user_command,
     ):
         app.cli.add_command(command)

@@ -47,6 +47,14 @@ DEFAULTS: dict[str, Any] = {
     "BURST_THRESHOLD": 3,
     "KIOSK_RESET_SECONDS": 8,
     "KIOSK_IDLE_SECONDS": 90,
+    # Feedback inbox: a comment, or an element item answered 1..CASE_LOW_RATING_MAX, opens a case.
+    "CASE_LOW_RATING_MAX": 2,
+    "CASE_DUE_WORKING_DAYS": 10,
+    # Officials' sign-in.
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCKOUT_MINUTES": 15,
+    "SESSION_IDLE_MINUTES": 30,
+    "LOGIN_LIMIT": "20 per minute",
 }
 
 

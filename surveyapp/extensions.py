@@ -1,13 +1,18 @@
 """Extensions, created unbound and bound in create_app."""
 
 from flask import Flask, request, session
-from flask_babel import Babel
+from flask_babel import Babel, lazy_gettext
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
 babel = Babel()
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = lazy_gettext("Vui lòng đăng nhập để tiếp tục.")
+login_manager.login_message_category = "info"
 # Limits are declared per view (public survey submissions); storage from RATELIMIT_STORAGE_URI.
 limiter = Limiter(key_func=get_remote_address)
 
@@ -30,6 +35,7 @@ def select_locale() -> str:
 def init_app(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
     babel.init_app(
         app,
         locale_selector=select_locale,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, request
-from flask_babel import get_locale
+from flask_babel import format_date, format_datetime, get_locale
 
 from surveyapp.models import localized
 
@@ -23,6 +24,14 @@ def register_template_helpers(app: Flask) -> None:
     @app.template_filter("loc")
     def loc(texts: dict[str, str] | None) -> str:
         return localized(texts, current_locale())
+
+    @app.template_filter("localdate")
+    def localdate(moment: datetime | None) -> str:
+        return format_date(moment, "short") if moment is not None else ""
+
+    @app.template_filter("localdatetime")
+    def localdatetime(moment: datetime | None) -> str:
+        return format_datetime(moment, "short") if moment is not None else ""
 
     @app.context_processor
     def inject() -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from surveyapp.models.audit import AuditEntry
 from surveyapp.models.campaign import Campaign, campaign_units
+from surveyapp.models.case import OPEN_STATUSES, Case, CaseNote, CaseStatus
 from surveyapp.models.catalog import Dossier, Procedure, ServiceField
 from surveyapp.models.enums import (
     Channel,
@@ -23,6 +24,9 @@ __all__ = [
     "AnswerCount",
     "AuditEntry",
     "Campaign",
+    "Case",
+    "CaseNote",
+    "CaseStatus",
     "Channel",
     "Comment",
     "Counter",
@@ -31,6 +35,7 @@ __all__ = [
     "Dossier",
     "Element",
     "Instrument",
+    "OPEN_STATUSES",
     "InstrumentStatus",
     "Item",
     "ItemKind",

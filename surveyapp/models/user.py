@@ -30,3 +30,11 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     unit: Mapped[Unit] = relationship()
+
+    # The interface Flask-Login expects, without importing Flask here.
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        """Session identifier; it changes with the password, which signs out other sessions."""
+        return f"{self.id}.{self.password_hash[-10:]}"

@@ -35,9 +35,9 @@ from surveyapp.public.forms import (
     field_name,
     survey_form_class,
 )
-from surveyapp.services import links
+from surveyapp.services import cases, links
 from surveyapp.services import responses as response_service
-from surveyapp.services.errors import InvalidInput
+from surveyapp.services.errors import InvalidInput, NotFound
 from surveyapp.services.snapshots import InstrumentView
 from surveyapp.services.units import resolve_counter_token
 
@@ -92,6 +92,8 @@ def rules() -> response_service.Rules:
         revision_window=timedelta(hours=config["DOSSIER_REVISION_HOURS"]),
         burst_window=timedelta(minutes=config["BURST_WINDOW_MINUTES"]),
         burst_threshold=config["BURST_THRESHOLD"],
+        low_rating_max=config["CASE_LOW_RATING_MAX"],
+        case_due_working_days=config["CASE_DUE_WORKING_DAYS"],
     )
 
 
@@ -319,6 +321,19 @@ def kiosk_thanks(token: str) -> ResponseReturnValue:
 def dossier_thanks(token: str) -> ResponseReturnValue:
     _token_or_404(token)
     return _thanks(token)
+
+
+@bp.get("/tra-cuu")
+def status() -> ResponseReturnValue:
+    """A citizen looks up the handling of their comment with the receipt code."""
+    code = (request.args.get("code") or "").strip()
+    result, error, status_code = None, None, 200
+    if code:
+        try:
+            result = cases.status_for_receipt(get_session(), code)
+        except NotFound as missing:
+            error, status_code = missing.render(gettext), 404
+    return render_template("public/status.html", code=code, result=result, error=error), status_code
 
 
 @bp.route("/")

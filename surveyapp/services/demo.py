@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from surveyapp.models import (
     Campaign,
+    Case,
     Channel,
     Counter,
     Dossier,
@@ -23,11 +24,15 @@ from surveyapp.models import (
     Procedure,
     Response,
     ResponseStatus,
+    Role,
     ServiceField,
     Stream,
     Unit,
     UnitLevel,
+    User,
 )
+from surveyapp.services.accounts import create_user
+from surveyapp.services.cases import CasePolicy, add_working_days
 from surveyapp.services.instruments import load_builtin_instruments
 from surveyapp.services.responses import (
     NewResponse,
@@ -91,7 +96,31 @@ def seed_demo(
     added = _seed_responses(
         session, instrument, campaign, counters, dossiers, responses, seed, now, timezone
     )
+    _seed_users(session, now)
     return DemoResult(len(units), len(counters), len(dossiers), added)
+
+
+DEMO_PASSWORD = "matkhau-demo-2026"  # noqa: S105 - printed for the demo, never for real data
+DEMO_USERS = [
+    ("admin@anlac.demo", Role.ADMIN, "AL", "Quản trị hệ thống"),
+    ("cchc@anlac.demo", Role.PAR_OFFICE, "AL", "Phòng CCHC Sở Nội vụ"),
+    ("lanhdao.dh@anlac.demo", Role.UNIT_MANAGER, "AL.DH", "Lãnh đạo UBND huyện Đông Hòa"),
+    ("motcua.dh@anlac.demo", Role.COUNTER_STAFF, "AL.DH", "Cán bộ một cửa Đông Hòa"),
+]
+
+
+def _seed_users(session: Session, now: datetime) -> None:
+    for email, role, unit_code, name in DEMO_USERS:
+        if session.scalar(select(User.id).where(User.email == email)) is None:
+            create_user(
+                session,
+                email=email,
+                password=DEMO_PASSWORD,
+                role=role,
+                unit_code=unit_code,
+                full_name=name,
+                now=now,
+            )
 
 
 def _seed_units(session: Session) -> list[Unit]:
@@ -206,6 +235,12 @@ def _seed_responses(
     rating_items = [i for i in instrument.items if i.element_id is not None]
     overall = next(i for i in instrument.items if i.section == "overall")
     others = [i for i in instrument.items if i.kind is ItemKind.CHOICE]
+    elements = {
+        item.id: next(
+            e.code for d in instrument.domains for e in d.elements if e.id == item.element_id
+        )
+        for item in rating_items
+    }
     by_unit: dict[int, list[Dossier]] = {}
     for dossier in dossiers:
         by_unit.setdefault(dossier.unit_id, []).append(dossier)
@@ -269,5 +304,29 @@ def _seed_responses(
                 comment=comment,
             )
         )
-    insert_responses(session, added)
+    ids = insert_responses(session, added)
+    policy = CasePolicy(timezone)
+    for response_id, record in zip(ids, added, strict=True):
+        low = sorted(
+            {
+                elements[item_id]
+                for item_id, value, _ in record.answers
+                if item_id in elements and value is not None and 1 <= value <= policy.low_rating_max
+            }
+        )
+        if record.comment or low:
+            moment = record.values["submitted_at"]
+            session.add(
+                Case(
+                    response_id=response_id,
+                    unit_id=record.values["unit_id"],
+                    reason="both"
+                    if low and record.comment
+                    else ("comment" if record.comment else "low_rating"),
+                    element_code=low[0] if low else None,
+                    due_at=add_working_days(moment, policy.due_working_days, timezone),
+                    created_at=moment,
+                )
+            )
+    session.flush()
     return len(added)

@@ -31,6 +31,7 @@ from surveyapp.models import (
     Unit,
     campaign_units,
 )
+from surveyapp.services.cases import CasePolicy, open_case_if_needed
 from surveyapp.services.errors import N_, Conflict, Gone, InvalidInput
 from surveyapp.services.snapshots import InstrumentView, ItemView, instrument_view
 from surveyapp.services.units import ancestor_ids
@@ -140,6 +141,11 @@ class Rules:
     revision_window: timedelta = timedelta(hours=72)
     burst_window: timedelta = timedelta(minutes=10)
     burst_threshold: int = 3
+    low_rating_max: int = 2  # an element item answered 1..this opens a feedback case
+    case_due_working_days: int = 10
+
+    def case_policy(self) -> CasePolicy:
+        return CasePolicy(self.timezone, self.case_due_working_days, self.low_rating_max)
 
 
 def counter_target(session: Session, counter: Counter, now: datetime, timezone: str) -> Target:
@@ -204,6 +210,14 @@ def accept_submission(
             revised = revise_response(
                 session, previous, instrument, submission, comment, contact, now
             )
+            open_case_if_needed(
+                session,
+                revised,
+                low_elements(instrument, submission.answers, rules),
+                bool(comment),
+                now,
+                rules.case_policy(),
+            )
             return revised, False
     elif submission.dossier_code:
         dossier = find_dossier_for_rating(session, target.unit, submission.dossier_code.strip())
@@ -241,7 +255,33 @@ def accept_submission(
     )
     if target.counter is not None:
         _flag_burst(session, response, now, rules)
+    open_case_if_needed(
+        session,
+        response,
+        low_elements(instrument, submission.answers, rules),
+        bool(comment),
+        now,
+        rules.case_policy(),
+    )
     return response, True
+
+
+def low_elements(
+    instrument: InstrumentView, answers: Mapping[str, int | str], rules: Rules
+) -> list[str]:
+    """Codes of the elements with an item answered low (1..low_rating_max), in form order."""
+    low = []
+    minimum = int(instrument.scale["min"])
+    for item in instrument.items:
+        value = answers.get(item.code)
+        if (
+            item.element is not None
+            and isinstance(value, int)
+            and minimum <= value <= rules.low_rating_max
+            and item.element.code not in low
+        ):
+            low.append(item.element.code)
+    return low
 
 
 def _answer_rows(

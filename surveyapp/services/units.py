@@ -66,15 +66,15 @@ def save_counter(session: Session, unit: Unit, code: str, name: str, now: dateti
     return counter
 
 
-def list_counters(session: Session) -> list[Counter]:
-    return list(
-        session.scalars(
-            select(Counter)
-            .where(Counter.is_active.is_(True))
-            .options(selectinload(Counter.unit), selectinload(Counter.tokens))
-            .order_by(Counter.code)
-        )
-    )
+def list_counters(session: Session, include_retired: bool = False) -> list[Counter]:
+    query = select(Counter).options(selectinload(Counter.unit), selectinload(Counter.tokens))
+    if not include_retired:
+        query = query.where(Counter.is_active.is_(True))
+    return list(session.scalars(query.order_by(Counter.code)))
+
+
+def find_counter(session: Session, code: str) -> Counter | None:
+    return session.scalar(select(Counter).where(Counter.code == code))
 
 
 _COUNTER_BY_TOKEN = (
@@ -99,3 +99,32 @@ def resolve_counter_token(session: Session, token: str) -> Counter:
 
 def survey_url(base_url: str, token: str, kiosk: bool = False) -> str:
     return f"{base_url}/{'k' if kiosk else 's'}/{token}"
+
+
+def rotate_token(session: Session, counter: Counter, now: datetime) -> CounterToken:
+    """Retire the counter's current token and issue a new one (print a new poster)."""
+    for token in counter.tokens:
+        if token.retired_at is None:
+            token.retired_at = now
+    fresh = CounterToken(token=new_token(), created_at=now)
+    counter.tokens.append(fresh)
+    session.flush()
+    return fresh
+
+
+def retire_counter(session: Session, counter: Counter, now: datetime) -> None:
+    """Stop a counter: its QR code shows a friendly "no longer in use" page."""
+    counter.is_active = False
+    for token in counter.tokens:
+        if token.retired_at is None:
+            token.retired_at = now
+    session.flush()
+
+
+def get_counter(session: Session, code: str) -> Counter:
+    counter = session.scalar(
+        select(Counter).where(Counter.code == code).options(selectinload(Counter.tokens))
+    )
+    if counter is None:
+        raise NotFound(N_("Không tìm thấy quầy %(code)s."), code=code)
+    return counter

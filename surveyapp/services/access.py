@@ -1,0 +1,105 @@
+"""Who may see and do what: every query of officials' data is filtered here, by unit subtree.
+
+admin sees everything; par_office and unit_manager see their unit and every unit below it;
+counter_staff sees its own unit only. Asking for something outside the scope is NotFound (404),
+so that its existence does not leak.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, select, true
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from surveyapp.models import Role, Unit, User
+from surveyapp.services.errors import N_, NotFound, ServiceError
+
+
+class Forbidden(ServiceError):
+    status_code = 403
+
+
+class Permission(enum.StrEnum):
+    VIEW_FEEDBACK = "view_feedback"
+    HANDLE_CASES = "handle_cases"  # assign, note, reply, close
+    FLAG_RESPONSES = "flag_responses"  # mark spam or test, and back
+    MANAGE_COUNTERS = "manage_counters"
+    MANAGE_USERS = "manage_users"
+    ENTER_PAPER = "enter_paper"
+    MANAGE_SETUP = "manage_setup"  # units, campaigns, service fields, instruments, imports
+
+
+GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.PAR_OFFICE: frozenset(Permission),
+    Role.UNIT_MANAGER: frozenset(
+        {
+            Permission.VIEW_FEEDBACK,
+            Permission.HANDLE_CASES,
+            Permission.MANAGE_COUNTERS,
+            Permission.MANAGE_USERS,
+            Permission.ENTER_PAPER,
+        }
+    ),
+    Role.COUNTER_STAFF: frozenset({Permission.VIEW_FEEDBACK}),
+}
+
+# Roles a user may give to others: never more than its own.
+ASSIGNABLE_ROLES: dict[Role, tuple[Role, ...]] = {
+    Role.ADMIN: tuple(Role),
+    Role.PAR_OFFICE: (Role.PAR_OFFICE, Role.UNIT_MANAGER, Role.COUNTER_STAFF),
+    Role.UNIT_MANAGER: (Role.UNIT_MANAGER, Role.COUNTER_STAFF),
+    Role.COUNTER_STAFF: (),
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The units a signed-in official may see (None: all of them) and what the role may do."""
+
+    user_id: int
+    role: Role
+    unit_ids: frozenset[int] | None
+
+    def can(self, permission: Permission) -> bool:
+        return permission in GRANTS[self.role]
+
+    def require(self, permission: Permission) -> None:
+        if not self.can(permission):
+            raise Forbidden(N_("Vai trò của bạn không được phép thực hiện thao tác này."))
+
+    def covers(self, unit_id: int | None) -> bool:
+        return self.unit_ids is None or unit_id in self.unit_ids
+
+    def require_unit(self, unit_id: int | None) -> None:
+        if not self.covers(unit_id):
+            raise NotFound(N_("Không tìm thấy."))
+
+    def where(self, column: InstrumentedAttribute[int] | ColumnElement[int]) -> ColumnElement[bool]:
+        """A WHERE clause keeping rows of the scope's units."""
+        if self.unit_ids is None:
+            return true()
+        return column.in_(sorted(self.unit_ids))
+
+
+def scope_for(session: Session, user: User) -> Scope:
+    if user.role is Role.ADMIN:
+        return Scope(user.id, user.role, None)
+    if user.role is Role.COUNTER_STAFF:
+        return Scope(user.id, user.role, frozenset({user.unit_id}))
+    unit = session.get_one(Unit, user.unit_id)
+    ids = session.scalars(select(Unit.id).where(Unit.path.startswith(unit.path)))
+    return Scope(user.id, user.role, frozenset(ids))
+
+
+def visible_units(session: Session, scope: Scope) -> list[Unit]:
+    return list(session.scalars(select(Unit).where(scope.where(Unit.id)).order_by(Unit.path)))
+
+
+def get_visible_unit(session: Session, scope: Scope, code: str) -> Unit:
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    if unit is None or not scope.covers(unit.id):
+        raise NotFound(N_("Không tìm thấy đơn vị %(code)s."), code=code)
+    return unit

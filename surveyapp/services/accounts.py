@@ -1,0 +1,159 @@
+"""Officials' accounts: creation, sign-in with lockout, password changes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from surveyapp.models import Role, Unit, User
+from surveyapp.services import audit
+from surveyapp.services.access import ASSIGNABLE_ROLES, Scope
+from surveyapp.services.errors import N_, Conflict, InvalidInput, NotFound
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+MIN_PASSWORD = 10
+# Argon2id with the library's recommended parameters (memory-hard).
+_HASHER = PasswordHasher()
+# Checked against when the email is unknown, so a wrong email takes as long as a wrong password.
+_DUMMY_HASH = _HASHER.hash("not-a-real-password")
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    max_failures: int = 5
+    lockout: timedelta = timedelta(minutes=15)
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def check_password(hashed: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(
+            N_("Mật khẩu phải có ít nhất %(n)s ký tự."), field="password", n=MIN_PASSWORD
+        )
+    if len(password) > 200:
+        raise InvalidInput(N_("Mật khẩu quá dài."), field="password")
+
+
+def normalize_email(email: str) -> str:
+    email = email.strip().lower()
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        raise InvalidInput(N_("Địa chỉ email không hợp lệ."), field="email")
+    return email
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    role: Role,
+    unit_code: str,
+    full_name: str = "",
+    now: datetime,
+    by: Scope | None = None,
+) -> User:
+    """Create an official. ``by`` (the creating official) may only give roles up to its own and
+    units in its scope; None is the command line."""
+    email = normalize_email(email)
+    check_new_password(password)
+    unit = session.scalar(select(Unit).where(Unit.code == unit_code))
+    if unit is None or (by is not None and not by.covers(unit.id)):
+        raise InvalidInput(N_("Không có đơn vị %(code)s."), field="unit", code=unit_code)
+    if by is not None and role not in ASSIGNABLE_ROLES[by.role]:
+        raise InvalidInput(N_("Bạn không thể cấp vai trò này."), field="role")
+    if session.scalar(select(User.id).where(func.lower(User.email) == email)):
+        raise Conflict(N_("Email này đã có tài khoản."), field="email")
+    user = User(
+        email=email,
+        full_name=full_name.strip()[:200],
+        password_hash=hash_password(password),
+        role=role,
+        unit_id=unit.id,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        user_id=by.user_id if by else None,
+        action="user.create",
+        entity=("user", user.id),
+        before=None,
+        after={"email": email, "role": role.value, "unit": unit.code},
+        now=now,
+    )
+    return user
+
+
+class LoginFailed(InvalidInput):
+    status_code = 401
+
+
+def authenticate(
+    session: Session, email: str, password: str, now: datetime, policy: LoginPolicy
+) -> User:
+    """The user, or LoginFailed with one message for every cause (no account enumeration)."""
+    user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        check_password(_DUMMY_HASH, password)
+        raise LoginFailed(N_("Email hoặc mật khẩu không đúng."))
+    if user.locked_until is not None and user.locked_until > now:
+        raise LoginFailed(
+            N_("Tài khoản tạm khóa do đăng nhập sai nhiều lần. Vui lòng thử lại sau %(m)s phút."),
+            m=max(int((user.locked_until - now).total_seconds() // 60) + 1, 1),
+        )
+    if not user.is_active or not check_password(user.password_hash, password):
+        user.failed_logins += 1
+        if user.failed_logins >= policy.max_failures:
+            user.locked_until = now + policy.lockout
+            user.failed_logins = 0
+        raise LoginFailed(N_("Email hoặc mật khẩu không đúng."))
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    if _HASHER.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def change_password(session: Session, user: User, current: str, new: str, now: datetime) -> None:
+    if not check_password(user.password_hash, current):
+        raise InvalidInput(N_("Mật khẩu hiện tại không đúng."), field="current")
+    check_new_password(new)
+    user.password_hash = hash_password(new)
+    audit.record(
+        session,
+        user_id=user.id,
+        action="user.password",
+        entity=("user", user.id),
+        before=None,
+        after=None,
+        now=now,
+    )
+
+
+def get_user(session: Session, scope: Scope, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or not scope.covers(user.unit_id):
+        raise NotFound(N_("Không tìm thấy."))
+    return user
+
+
+def list_users(session: Session, scope: Scope) -> list[User]:
+    return list(session.scalars(select(User).where(scope.where(User.unit_id)).order_by(User.email)))
