@@ -71,6 +71,18 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     monkeypatch.setenv("SURVEYAPP_INSTANCE_PATH", str(tmp_path / "instance"))
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2 with minimal cost in tests; production keeps the library's recommended profile."""
+    from argon2 import PasswordHasher
+
+    from surveyapp.services import accounts
+
+    monkeypatch.setattr(
+        accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
+
+
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
@@ -155,3 +167,35 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     engine = _pg_state.pop("engine", None)
     if engine is not None:
         engine.dispose()
+
+
+class AuthActions:
+    """Sign in and out through the real forms (CSRF on)."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def login(self, email: str, password: str = "mat-khau-thu-nghiem-1") -> Any:
+        page = self.client.get("/auth/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+        return self.client.post(
+            "/auth/login",
+            data={
+                "email": email,
+                "password": password,
+                "csrf_token": token.group(1) if token else "",
+            },
+        )
+
+    def csrf(self, path: str = "/dashboard/") -> str:
+        page = self.client.get(path).get_data(as_text=True)
+        found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+        return found.group(1) if found else ""
+
+    def logout(self) -> Any:
+        return self.client.post("/auth/logout", data={"csrf_token": self.csrf()})
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> AuthActions:
+    return AuthActions(client)

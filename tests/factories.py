@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from surveyapp.models import Campaign, Counter, Dossier, Instrument, Stream, Unit, UnitLevel
+from surveyapp.models import (
+    Campaign,
+    Channel,
+    Counter,
+    Dossier,
+    Instrument,
+    Response,
+    Role,
+    Stream,
+    Unit,
+    UnitLevel,
+    User,
+)
+from surveyapp.services.accounts import create_user
 from surveyapp.services.instruments import load_builtin_instruments
+from surveyapp.services.responses import Rules, Submission, accept_submission, counter_target
 from surveyapp.services.units import save_counter, save_unit
 from tests.conftest import NOW
 
@@ -80,3 +95,56 @@ def full_answers(level: int = 4) -> dict[str, int]:
     answers = dict.fromkeys(RATING_CODES, level)
     answers["OVR"] = level
     return answers
+
+
+PASSWORD = "mat-khau-thu-nghiem-1"
+
+
+def make_user(
+    session: Session, email: str, role: Role, unit: Unit, password: str = PASSWORD
+) -> User:
+    return create_user(
+        session, email=email, password=password, role=role, unit_code=unit.code, now=NOW
+    )
+
+
+def submit_response(
+    session: Session,
+    counter: Counter,
+    answers: dict[str, int] | None = None,
+    comment: str | None = None,
+    key: str | None = None,
+    now: datetime = NOW,
+) -> Response:
+    """A citizen's submission through the real service, committed."""
+    rules = Rules(timezone="Asia/Ho_Chi_Minh")
+    target = counter_target(session, counter, now, rules.timezone)
+    submission = Submission(
+        idempotency_key=key or f"key-{secrets.token_hex(8)}",
+        answers=answers or full_answers(),
+        comment=comment,
+    )
+    response, _ = accept_submission(
+        session, target=target, channel=Channel.QR, submission=submission, now=now, rules=rules
+    )
+    session.commit()
+    return response
+
+
+def build_world(session: Session) -> dict:
+    """Province P with districts D1 (and commune D1.X below it) and D2, a counter in each,
+    an open general campaign, and one official per role (staff and manager at D1)."""
+    p = make_unit(session, "P")
+    d1 = make_unit(session, "P.D1", level=UnitLevel.DISTRICT, parent=p)
+    x = make_unit(session, "P.D1.X", level=UnitLevel.COMMUNE, parent=d1)
+    d2 = make_unit(session, "P.D2", level=UnitLevel.DISTRICT, parent=p)
+    counters = {u.code: make_counter(session, u) for u in (d1, x, d2)}
+    make_campaign(session, [p])
+    users = {
+        "admin": make_user(session, "admin@x.vn", Role.ADMIN, p),
+        "par": make_user(session, "par@x.vn", Role.PAR_OFFICE, p),
+        "manager": make_user(session, "manager@x.vn", Role.UNIT_MANAGER, d1),
+        "staff": make_user(session, "staff@x.vn", Role.COUNTER_STAFF, d1),
+    }
+    session.commit()
+    return {"counters": counters, "users": users, "units": {"p": p, "d1": d1, "x": x, "d2": d2}}

@@ -1,0 +1,184 @@
+"""The officials' pages: handling a case, counters and QR posters, accounts, receipt look-up."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from surveyapp.models import AuditEntry, Case, CaseStatus, Counter, CounterToken, User
+from tests.conftest import AuthActions
+from tests.factories import build_world, submit_response
+
+
+@pytest.fixture
+def world(session: Session) -> dict:
+    return build_world(session)
+
+
+def signed_in(app: Flask, email: str) -> AuthActions:
+    auth = AuthActions(app.test_client())
+    assert auth.login(email).status_code == 302
+    return auth
+
+
+def test_manager_handles_a_case_end_to_end(app: Flask, world: dict, session: Session) -> None:
+    response = submit_response(
+        session, world["counters"]["P.D1"], comment="Gọi tôi 0912345678, chờ 2 tiếng"
+    )
+    case_id = session.scalar(select(Case.id))
+    auth = signed_in(app, "manager@x.vn")
+    inbox = auth.client.get("/dashboard/inbox").get_data(as_text=True)
+    assert "•••••••678, chờ 2 tiếng" in inbox
+    assert "0912345678" not in inbox
+    url = f"/dashboard/cases/{case_id}"
+    token = auth.csrf(url)
+    manager_id = world["users"]["manager"].id
+
+    def post(action: str, **fields: str):
+        data = {"action": action, f"{action}-csrf_token": token}
+        data |= {f"{action}-{k}": v for k, v in fields.items()}
+        return auth.client.post(url, data=data)
+
+    assert post("assign", assignee=str(manager_id)).status_code == 303
+    empty = post("reply", reply="   ")
+    assert empty.status_code == 422
+    assert "Nội dung trả lời không được để trống" in empty.get_data(as_text=True)
+    assert post("note", note="Đã gọi lại cho người dân").status_code == 303
+    assert post("reply", reply="Chúng tôi đã bố trí thêm cán bộ.").status_code == 303
+    assert post("status", status="closed").status_code == 303
+    assert post("status", status="bogus").status_code == 422
+    page = auth.client.get(url).get_data(as_text=True)
+    assert "Đã gọi lại cho người dân" in page
+    assert "case.reply" in page
+    session.expire_all()
+    case = session.get(Case, case_id)
+    assert case.status is CaseStatus.CLOSED
+    assert case.assignee_id == manager_id
+    # The citizen sees the reply with the receipt code, and nothing internal.
+    status = app.test_client().get(f"/tra-cuu?code={response.receipt_code}")
+    text = status.get_data(as_text=True)
+    assert "Chúng tôi đã bố trí thêm cán bộ." in text
+    assert "Đã gọi lại" not in text
+
+
+def test_receipt_lookup_page(client: FlaskClient, world: dict, session: Session) -> None:
+    response = submit_response(session, world["counters"]["P.D1"], comment="Thiếu chỗ gửi xe")
+    found = client.get(f"/tra-cuu?code={response.receipt_code}")
+    assert found.status_code == 200
+    assert "đang được xử lý" in found.get_data(as_text=True)
+    missing = client.get("/tra-cuu?code=ZZZZZZZZZZ")
+    assert missing.status_code == 404
+    assert "Không tìm thấy mã tiếp nhận này." in missing.get_data(as_text=True)
+    assert client.get("/tra-cuu").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("status=bogus", "Trạng thái không hợp lệ."),
+        ("sort=sideways", "Cách sắp xếp không hợp lệ."),
+        ("period=2026-13", "không hợp lệ; dùng YYYY, YYYY-Qn hoặc YYYY-MM"),
+        ("assignee=x1", "Người được giao không hợp lệ."),
+        ("after=notacursor", "Trang không hợp lệ."),
+        ("q=" + "x" * 201, "Từ khóa tìm kiếm dài tối đa 200 ký tự."),
+    ],
+)
+def test_bad_inbox_filters_are_explained(app: Flask, world: dict, query: str, message: str) -> None:
+    result = signed_in(app, "par@x.vn").client.get(f"/dashboard/inbox?{query}")
+    assert result.status_code == 400
+    assert message in result.get_data(as_text=True)
+
+
+def test_counter_qr_rotation_and_retirement(app: Flask, world: dict, session: Session) -> None:
+    auth = signed_in(app, "manager@x.vn")
+    old = world["counters"]["P.D1"].active_token.token
+    for ext, kind in (("png", "image/png"), ("svg", "image/svg+xml"), ("pdf", "application/pdf")):
+        download = auth.client.get(f"/dashboard/counters/P.D1-Q1/qr.{ext}")
+        assert download.status_code == 200
+        assert download.mimetype == kind
+        assert f'filename="qr-P.D1-Q1.{ext}"' in download.headers["Content-Disposition"]
+    assert auth.client.get("/dashboard/counters/P.D1-Q1/qr.gif").status_code == 404
+    token = auth.csrf("/dashboard/counters")
+    assert (
+        auth.client.post(
+            "/dashboard/counters/P.D1-Q1/rotate", data={"csrf_token": token}
+        ).status_code
+        == 303
+    )
+    session.expire_all()
+    fresh = session.scalars(
+        select(CounterToken)
+        .where(CounterToken.retired_at.is_(None), CounterToken.token != old)
+        .join(Counter)
+        .where(Counter.code == "P.D1-Q1")
+    ).one()
+    citizen = app.test_client()
+    assert citizen.get(f"/s/{old}").status_code == 404
+    assert "đã ngừng sử dụng" in citizen.get(f"/s/{old}").get_data(as_text=True)
+    assert citizen.get(f"/s/{fresh.token}").status_code == 200
+    assert (
+        auth.client.post(
+            "/dashboard/counters/P.D1-Q1/retire", data={"csrf_token": token}
+        ).status_code
+        == 303
+    )
+    assert citizen.get(f"/s/{fresh.token}").status_code == 404
+    actions = set(session.scalars(select(AuditEntry.action)))
+    assert {"counter.rotate", "counter.retire"} <= actions
+
+
+def test_create_counter_form(app: Flask, world: dict, session: Session) -> None:
+    auth = signed_in(app, "manager@x.vn")
+    token = auth.csrf("/dashboard/counters")
+    created = auth.client.post(
+        "/dashboard/counters",
+        data={"csrf_token": token, "unit": "P.D1.X", "code": "P.D1.X-Q2", "name": "Quầy 2"},
+    )
+    assert created.status_code == 303
+    dup = auth.client.post(
+        "/dashboard/counters",
+        data={"csrf_token": token, "unit": "P.D1.X", "code": "P.D1.X-Q2", "name": "Quầy 2"},
+    )
+    assert dup.status_code == 422
+    assert "Mã quầy này đã tồn tại." in dup.get_data(as_text=True)
+    other_unit = auth.client.post(
+        "/dashboard/counters",
+        data={"csrf_token": token, "unit": "P.D2", "code": "P.D2-Q9", "name": "Quầy 9"},
+    )
+    assert other_unit.status_code == 422  # not a choice for this official
+    assert session.scalar(select(Counter.id).where(Counter.code == "P.D2-Q9")) is None
+
+
+def test_managers_create_accounts_below_them_only(
+    app: Flask, world: dict, session: Session
+) -> None:
+    auth = signed_in(app, "manager@x.vn")
+    token = auth.csrf("/dashboard/users")
+    base = {"csrf_token": token, "full_name": "Nguyễn Văn A", "password": "mat-khau-ban-dau-1"}
+    ok = auth.client.post(
+        "/dashboard/users",
+        data=base | {"email": "motcua.x@x.vn", "role": "counter_staff", "unit": "P.D1.X"},
+    )
+    assert ok.status_code == 303
+    for data in (
+        base | {"email": "a@x.vn", "role": "admin", "unit": "P.D1"},
+        base | {"email": "b@x.vn", "role": "par_office", "unit": "P.D1"},
+        base | {"email": "c@x.vn", "role": "counter_staff", "unit": "P.D2"},
+        base | {"email": "not-an-email", "role": "counter_staff", "unit": "P.D1"},
+        base | {"email": "motcua.x@x.vn", "role": "counter_staff", "unit": "P.D1"},
+        base | {"email": "d@x.vn", "role": "counter_staff", "unit": "P.D1", "password": "ngan"},
+    ):
+        assert auth.client.post("/dashboard/users", data=data).status_code == 422, data
+    emails = set(session.scalars(select(User.email)))
+    assert "motcua.x@x.vn" in emails
+    assert not {"a@x.vn", "b@x.vn", "c@x.vn", "d@x.vn"} & emails
+
+
+def test_dashboard_in_english(app: Flask, world: dict) -> None:
+    auth = signed_in(app, "par@x.vn")
+    page = auth.client.get("/dashboard/inbox?lang=en").get_data(as_text=True)
+    assert "Feedback inbox" in page
+    assert "Sign out" in page
