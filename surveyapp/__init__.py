@@ -43,6 +43,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         hops = int(app.config["PROXY_FIX_X_FOR"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     db.init_app(app)
+
+    @app.before_request
+    def allow_uploads() -> None:
+        """Citizens' forms stay small (MAX_CONTENT_LENGTH); officials may upload files."""
+        from flask import request
+
+        if request.path.startswith("/dashboard/"):
+            request.max_content_length = app.config["UPLOAD_MAX_BYTES"]
+
     extensions.init_app(app)
 
     from surveyapp import api, auth, dashboard, public

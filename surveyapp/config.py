@@ -27,7 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_LOCALE": "vi",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Ho_Chi_Minh",
     "COMMENT_MAX_LENGTH": 2000,
-    "MAX_CONTENT_LENGTH": 64 * 1024,
+    "MAX_CONTENT_LENGTH": 64 * 1024,  # citizens' forms
+    "UPLOAD_MAX_BYTES": 25 * 1024 * 1024,  # officials' uploads (imports, instruments)
     "MAX_FORM_PARTS": 300,
     "WTF_CSRF_TIME_LIMIT": 6 * 3600,
     "SESSION_COOKIE_HTTPONLY": True,

@@ -57,6 +57,6 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def server_error(error: Exception) -> ResponseReturnValue:
-        logger.error("unhandled error on %s %s", request.method, request.path)
+        logger.error("unhandled error on %s %s", request.method, request.path, exc_info=error)
         get_session().rollback()
         return render_error(500)

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 REQUIRED = _l("Vui lòng nhập thông tin này.")
 
@@ -50,3 +64,66 @@ class UserForm(FlaskForm):
         _l("Mật khẩu ban đầu (ít nhất 10 ký tự)"),
         validators=[InputRequired(REQUIRED), Length(max=200)],
     )
+
+
+class UnitForm(FlaskForm):
+    code = StringField(
+        _l("Mã đơn vị"),
+        validators=[InputRequired(REQUIRED), Length(max=40)],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+    )
+    name = StringField(_l("Tên đơn vị"), validators=[InputRequired(REQUIRED), Length(max=200)])
+    name_en = StringField(_l("Tên tiếng Anh"), validators=[Optional(), Length(max=200)])
+    level = SelectField(_l("Cấp"), validators=[InputRequired(REQUIRED)])
+    parent = SelectField(_l("Đơn vị cấp trên"), validators=[Optional()])
+
+
+class FieldForm(FlaskForm):
+    code = StringField(_l("Mã lĩnh vực"), validators=[InputRequired(REQUIRED), Length(max=40)])
+    name_vi = StringField(
+        _l("Tên (tiếng Việt)"), validators=[InputRequired(REQUIRED), Length(max=200)]
+    )
+    name_en = StringField(_l("Tên (tiếng Anh)"), validators=[Optional(), Length(max=200)])
+
+
+class CampaignForm(FlaskForm):
+    code = StringField(_l("Mã đợt khảo sát"), validators=[InputRequired(REQUIRED), Length(max=40)])
+    name = StringField(_l("Tên"), validators=[InputRequired(REQUIRED), Length(max=200)])
+    instrument = SelectField(_l("Phiếu khảo sát"), validators=[InputRequired(REQUIRED)])
+    stream = SelectField(_l("Luồng"), validators=[InputRequired(REQUIRED)])
+    starts_on = DateField(_l("Từ ngày"), validators=[InputRequired(REQUIRED)])
+    ends_on = DateField(_l("Đến ngày"), validators=[InputRequired(REQUIRED)])
+    units = SelectMultipleField(
+        _l("Đơn vị (gồm các đơn vị cấp dưới)"), validators=[InputRequired(REQUIRED)]
+    )
+    min_n = IntegerField(
+        _l("Cỡ mẫu tối thiểu để công bố"),
+        default=30,
+        validators=[InputRequired(REQUIRED), NumberRange(0, 100_000)],
+    )
+    margin = DecimalField(
+        _l("Sai số e (công thức Yamane)"),
+        default=Decimal("0.05"),
+        places=3,
+        validators=[InputRequired(REQUIRED), NumberRange(Decimal("0.001"), Decimal("0.5"))],
+    )
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("Tệp"), validators=[FileRequired(REQUIRED)])
+
+
+class ImportForm(UploadForm):
+    instrument = SelectField(_l("Phiếu khảo sát"), validators=[InputRequired(REQUIRED)])
+    stream = SelectField(_l("Luồng"), validators=[InputRequired(REQUIRED)])
+    period = StringField(
+        _l("Kỳ (không bắt buộc): YYYY, YYYY-Qn hoặc YYYY-MM"),
+        validators=[Optional(), Length(max=10)],
+    )
+    ignore_extra = BooleanField(_l("Bỏ qua các cột không thuộc phiếu"))
+    keep_good = BooleanField(_l("Nhập các dòng đúng dù có dòng lỗi"))
+
+
+class PaperForm(FlaskForm):
+    counter = SelectField(_l("Quầy"), validators=[InputRequired(REQUIRED)])
+    day = DateField(_l("Ngày trên phiếu"), validators=[InputRequired(REQUIRED)])

@@ -5,11 +5,11 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from surveyapp.models import Counter, CounterToken, Unit, UnitLevel
-from surveyapp.services.errors import N_, NotFound
+from surveyapp.services.errors import N_, InvalidInput, NotFound
 
 TOKEN_BYTES = 12  # 16 url-safe characters: short enough for a QR code, unguessable
 
@@ -26,14 +26,32 @@ def save_unit(
     parent: Unit | None = None,
     name_en: str | None = None,
 ) -> Unit:
-    """Create the unit ``code`` or update it in place; keeps the materialised path right."""
+    """Create the unit ``code`` or update it in place; keeps the materialised paths right.
+
+    Moving a unit moves its whole subtree; a unit cannot move below itself.
+    """
     unit = session.scalar(select(Unit).where(Unit.code == code))
     if unit is None:
         unit = Unit(code=code, name=name, level=level, path="")
         session.add(unit)
+    old_path = unit.path
+    if parent is not None and old_path and parent.path.startswith(old_path):
+        raise InvalidInput(
+            N_("Không thể đặt đơn vị %(code)s dưới chính nó hoặc đơn vị cấp dưới của nó."),
+            field="parent",
+            code=code,
+        )
     unit.name, unit.level, unit.name_en, unit.parent = name, level, name_en, parent
     session.flush()
     unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+    if old_path and old_path != unit.path:
+        session.execute(
+            update(Unit)
+            .where(Unit.path.startswith(old_path), Unit.id != unit.id)
+            .values(path=unit.path + func.substr(Unit.path, len(old_path) + 1))
+            .execution_options(synchronize_session=False)
+        )
+        session.expire_all()
     return unit
 
 

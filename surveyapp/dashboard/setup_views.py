@@ -1,0 +1,391 @@
+"""Setup pages: units, service fields, campaigns, instruments, imports and paper entry."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext, lazy_gettext
+from sqlalchemy import select
+
+from surveyapp.clock import now
+from surveyapp.dashboard import bp
+from surveyapp.dashboard.forms import (
+    CampaignForm,
+    FieldForm,
+    ImportForm,
+    PaperForm,
+    UnitForm,
+    UploadForm,
+)
+from surveyapp.dashboard.views import _commit_or_form_error, requires, scope
+from surveyapp.db import get_session
+from surveyapp.models import Channel, Stream, Unit, UnitLevel
+from surveyapp.public.forms import answers_from, survey_form_class
+from surveyapp.services import imports, instruments, setup, units
+from surveyapp.services import responses as response_service
+from surveyapp.services.access import Permission, get_visible_unit, visible_units
+from surveyapp.services.errors import DefinitionError, InvalidInput, ServiceError
+from surveyapp.services.periods import parse_period
+from surveyapp.services.tables import open_table
+
+LEVEL_LABELS = {
+    UnitLevel.PROVINCE: lazy_gettext("Tỉnh"),
+    UnitLevel.DEPARTMENT: lazy_gettext("Sở, ngành"),
+    UnitLevel.DISTRICT: lazy_gettext("Huyện"),
+    UnitLevel.COMMUNE: lazy_gettext("Xã"),
+}
+STREAM_LABELS = {
+    Stream.OFFICIAL: lazy_gettext("Chính thức (gắn với hồ sơ)"),
+    Stream.GENERAL: lazy_gettext("Góp ý chung tại quầy"),
+}
+
+
+# --- Units ----------------------------------------------------------------------------------
+
+
+@bp.route("/units", methods=["GET", "POST"])
+@requires(Permission.MANAGE_SETUP)
+def manage_units() -> ResponseReturnValue:
+    db = get_session()
+    seen = visible_units(db, scope())
+    form = UnitForm()
+    form.level.choices = [(lvl.value, str(label)) for lvl, label in LEVEL_LABELS.items()]
+    form.parent.choices = [("", "—")] + [(u.code, f"{u.code} — {u.name}") for u in seen]
+    upload = UploadForm(prefix="csv")
+    code = 200
+    if request.method == "POST" and form.validate_on_submit():
+        parent = get_visible_unit(db, scope(), form.parent.data) if form.parent.data else None
+        existing = db.scalar(select(Unit).where(Unit.code == form.code.data))
+        if parent is None and scope().unit_ids is not None:
+            form.parent.errors.append(gettext("Hãy chọn đơn vị cấp trên trong phạm vi của bạn."))
+        elif existing is not None and not scope().covers(existing.id):
+            form.code.errors.append(gettext("Mã này đã tồn tại."))
+        elif _commit_or_form_error(
+            form,
+            lambda: units.save_unit(
+                db,
+                form.code.data,
+                form.name.data,
+                UnitLevel(form.level.data),
+                parent,
+                form.name_en.data or None,
+            ),
+        ):
+            flash(gettext("Đã lưu đơn vị %(code)s.", code=form.code.data), "success")
+            return redirect(url_for("dashboard.manage_units"), 303)
+        code = 422
+    elif request.method == "POST":
+        code = 422
+    return render_template(
+        "dashboard/units.html", units=seen, form=form, upload=upload, levels=LEVEL_LABELS, errors=[]
+    ), code
+
+
+@bp.post("/units/upload")
+@requires(Permission.MANAGE_SETUP)
+def upload_units() -> ResponseReturnValue:
+    db = get_session()
+    upload = UploadForm(prefix="csv")
+    errors: list[str] = []
+    if upload.validate_on_submit():
+        try:
+            result = imports.load_units(
+                db, open_table(upload.file.data.filename, upload.file.data.stream)
+            )
+        except ServiceError as error:
+            db.rollback()
+            errors = [error.render(gettext)]
+        else:
+            if result.ok:
+                db.commit()
+                flash(
+                    gettext(
+                        "Đã nạp %(a)s đơn vị mới, cập nhật %(b)s đơn vị.",
+                        a=result.added,
+                        b=result.already_present,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("dashboard.manage_units"), 303)
+            db.rollback()
+            errors = [str(e) for e in result.errors]
+    else:
+        errors = [e for messages in upload.errors.values() for e in messages]
+    form = UnitForm()
+    form.level.choices = [(lvl.value, str(label)) for lvl, label in LEVEL_LABELS.items()]
+    form.parent.choices = [("", "—")]
+    return render_template(
+        "dashboard/units.html",
+        units=visible_units(db, scope()),
+        form=form,
+        upload=upload,
+        levels=LEVEL_LABELS,
+        errors=errors,
+    ), 422
+
+
+# --- Service fields -------------------------------------------------------------------------
+
+
+@bp.route("/fields", methods=["GET", "POST"])
+@requires(Permission.MANAGE_SETUP)
+def fields() -> ResponseReturnValue:
+    db = get_session()
+    form = FieldForm()
+    code = 200
+    if request.method == "POST":
+        if form.validate_on_submit() and _commit_or_form_error(
+            form,
+            lambda: setup.create_service_field(
+                db, scope(), form.code.data, form.name_vi.data, form.name_en.data or "", now()
+            ),
+        ):
+            flash(gettext("Đã thêm lĩnh vực %(code)s.", code=form.code.data), "success")
+            return redirect(url_for("dashboard.fields"), 303)
+        code = 422
+    return render_template(
+        "dashboard/fields.html", fields=setup.list_service_fields(db), form=form
+    ), code
+
+
+# --- Campaigns ------------------------------------------------------------------------------
+
+
+@bp.route("/campaigns", methods=["GET", "POST"])
+@requires(Permission.MANAGE_SETUP)
+def campaigns() -> ResponseReturnValue:
+    db = get_session()
+    form = CampaignForm()
+    form.instrument.choices = [
+        (str(i.id), f"{i.code} v{i.version}") for i in setup.published_instruments(db)
+    ]
+    form.stream.choices = [(s.value, str(label)) for s, label in STREAM_LABELS.items()]
+    form.units.choices = [(u.code, f"{u.code} — {u.name}") for u in visible_units(db, scope())]
+    code = 200
+    if request.method == "POST":
+        if form.validate_on_submit() and _commit_or_form_error(
+            form,
+            lambda: setup.create_campaign(
+                db,
+                scope(),
+                code=form.code.data,
+                name=form.name.data,
+                instrument_id=int(form.instrument.data),
+                stream=Stream(form.stream.data),
+                starts_on=form.starts_on.data,
+                ends_on=form.ends_on.data,
+                unit_codes=form.units.data,
+                min_n=form.min_n.data,
+                margin=form.margin.data,
+                now=now(),
+            ),
+        ):
+            flash(gettext("Đã tạo đợt khảo sát %(code)s.", code=form.code.data), "success")
+            return redirect(url_for("dashboard.campaigns"), 303)
+        code = 422
+    return render_template(
+        "dashboard/campaigns.html",
+        campaigns=setup.list_campaigns(db, scope()),
+        form=form,
+        streams=STREAM_LABELS,
+    ), code
+
+
+@bp.post("/campaigns/<code>/close")
+@requires(Permission.MANAGE_SETUP)
+def close_campaign(code: str) -> ResponseReturnValue:
+    setup.close_campaign(get_session(), scope(), code, now())
+    get_session().commit()
+    flash(gettext("Đã kết thúc đợt khảo sát %(code)s.", code=code), "success")
+    return redirect(url_for("dashboard.campaigns"), 303)
+
+
+# --- Instruments ----------------------------------------------------------------------------
+
+
+@bp.route("/instruments", methods=["GET", "POST"])
+@requires(Permission.MANAGE_SETUP)
+def manage_instruments() -> ResponseReturnValue:
+    db = get_session()
+    upload = UploadForm()
+    problems: list[str] = []
+    code = 200
+    if request.method == "POST":
+        if upload.validate_on_submit():
+            name = upload.file.data.filename or ""
+            try:
+                raw = upload.file.data.stream.read()
+                text = raw.decode("utf-8-sig")
+                data = instruments.parse_definition(text, json_only=name.lower().endswith(".json"))
+                published = instruments.publish_instrument(db, data, now())
+            except UnicodeDecodeError:
+                problems = [gettext("Tệp không phải văn bản UTF-8.")]
+            except DefinitionError as error:
+                problems = error.problems
+            except ServiceError as error:
+                problems = [error.render(gettext)]
+            else:
+                db.commit()
+                flash(
+                    gettext(
+                        "Đã công bố %(code)s phiên bản %(v)s.",
+                        code=published.code,
+                        v=published.version,
+                    ),
+                    "success",
+                )
+                return redirect(url_for("dashboard.manage_instruments"), 303)
+            db.rollback()
+        else:
+            problems = [e for messages in upload.errors.values() for e in messages]
+        code = 422
+    return render_template(
+        "dashboard/instruments.html",
+        instruments=setup.published_instruments(db),
+        upload=upload,
+        problems=problems,
+    ), code
+
+
+# --- Imports --------------------------------------------------------------------------------
+
+
+@bp.route("/imports", methods=["GET", "POST"])
+@requires(Permission.MANAGE_SETUP)
+def import_responses() -> ResponseReturnValue:
+    db = get_session()
+    form = ImportForm()
+    form.instrument.choices = [
+        (str(i.id), f"{i.code} v{i.version}") for i in setup.published_instruments(db)
+    ]
+    form.stream.choices = [(s.value, str(label)) for s, label in STREAM_LABELS.items()]
+    errors: list[str] = []
+    code = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                chosen = next(
+                    i for i in setup.published_instruments(db) if str(i.id) == form.instrument.data
+                )
+                options = imports.ImportOptions(
+                    instrument=instruments.get_instrument(db, chosen.code, chosen.version),
+                    timezone=current_app.config["TIMEZONE"],
+                    period=parse_period(form.period.data) if form.period.data else None,
+                    stream=Stream(form.stream.data),
+                    ignore_extra_columns=form.ignore_extra.data,
+                )
+                table = open_table(form.file.data.filename or "", form.file.data.stream)
+                result = imports.import_responses(db, table, options)
+            except ServiceError as error:
+                db.rollback()
+                errors = [error.render(gettext)]
+            else:
+                header_problems = any(e.line == 1 for e in result.errors)
+                if result.errors and (not form.keep_good.data or header_problems):
+                    db.rollback()
+                    errors = [str(e) for e in result.errors]
+                else:
+                    db.commit()
+                    flash(
+                        gettext(
+                            "Đã nhập %(a)s phiếu; %(b)s phiếu đã có từ trước; %(c)s dòng lỗi.",
+                            a=result.added,
+                            b=result.already_present,
+                            c=len(result.errors),
+                        ),
+                        "success",
+                    )
+                    errors = [str(e) for e in result.errors]
+                    if not errors:
+                        return redirect(url_for("dashboard.import_responses"), 303)
+        else:
+            errors = [e for messages in form.errors.values() for e in messages]
+        code = 422 if errors else 200
+    return render_template("dashboard/imports.html", form=form, errors=errors), code
+
+
+# --- Paper questionnaires -------------------------------------------------------------------
+
+
+def _day_arg() -> date | None:
+    try:
+        return date.fromisoformat(request.args.get("paper-day", ""))
+    except ValueError:
+        return None
+
+
+@bp.route("/paper", methods=["GET", "POST"])
+@requires(Permission.ENTER_PAPER)
+def paper_entry() -> ResponseReturnValue:
+    """Keyboard-fast entry of a citizen's paper questionnaire (channel paper), same checks."""
+    db = get_session()
+    config = current_app.config
+    counters = [c for c in units.list_counters(db) if scope().covers(c.unit_id)]
+    choice = PaperForm(prefix="paper")
+    choice.counter.choices = [(c.code, f"{c.code} — {c.unit.name}") for c in counters]
+    picked = request.values.get("paper-counter") or (counters[0].code if counters else None)
+    if picked is None:
+        return render_template("dashboard/paper.html", choice=choice, form=None), 200
+    counter = units.get_counter(db, picked)
+    scope().require_unit(counter.unit_id)
+    day = choice.day.data or _day_arg() or now().astimezone(ZoneInfo(config["TIMEZONE"])).date()
+    moment = datetime.combine(day, time(12), tzinfo=ZoneInfo(config["TIMEZONE"]))
+    code = 200
+    try:
+        target = response_service.counter_target(db, counter, moment, config["TIMEZONE"])
+    except ServiceError as error:
+        flash(error.render(gettext), "error")
+        return render_template("dashboard/paper.html", choice=choice, form=None), 422
+    form = survey_form_class(target.instrument, config["COMMENT_MAX_LENGTH"])()
+    if request.method == "POST":
+        if choice.validate_on_submit() and form.validate_on_submit():
+            if moment > now():
+                choice.day.errors.append(gettext("Ngày trên phiếu không thể ở tương lai."))
+            else:
+                submission = response_service.Submission(
+                    idempotency_key=form.idempotency_key.data,
+                    answers=answers_from(form),
+                    comment=form.comment.data,
+                    dossier_code=form.dossier_code.data or None,
+                )
+                rules = response_service.Rules(
+                    timezone=config["TIMEZONE"], comment_max_length=config["COMMENT_MAX_LENGTH"]
+                )
+                try:
+                    response_service.accept_submission(
+                        db,
+                        target=target,
+                        channel=Channel.PAPER,
+                        submission=submission,
+                        now=moment,
+                        rules=rules,
+                    )
+                except InvalidInput as error:
+                    db.rollback()
+                    form.form_errors.append(error.render(gettext))
+                else:
+                    db.commit()
+                    flash(gettext("Đã lưu phiếu giấy. Nhập phiếu tiếp theo."), "success")
+                    return redirect(
+                        url_for(
+                            "dashboard.paper_entry",
+                            **{"paper-counter": counter.code, "paper-day": day.isoformat()},
+                        ),
+                        303,
+                    )
+        code = 422
+    else:
+        choice.counter.data = counter.code
+        choice.day.data = day
+    form.idempotency_key.data = form.idempotency_key.data or secrets.token_urlsafe(24)
+    return render_template(
+        "dashboard/paper.html",
+        choice=choice,
+        form=form,
+        target=target,
+        instrument=target.instrument,
+    ), code

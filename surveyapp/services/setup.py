@@ -1,0 +1,156 @@
+"""Setting up what surveys run on: service fields and campaigns (admins and PAR offices)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from surveyapp.models import Campaign, Instrument, InstrumentStatus, ServiceField, Stream, Unit
+from surveyapp.services import audit
+from surveyapp.services.access import Permission, Scope
+from surveyapp.services.errors import N_, Conflict, InvalidInput, NotFound
+
+
+def create_service_field(
+    session: Session, scope: Scope, code: str, name_vi: str, name_en: str, now: datetime
+) -> ServiceField:
+    scope.require(Permission.MANAGE_SETUP)
+    code = code.strip()
+    if not code or len(code) > 40 or " " in code:
+        raise InvalidInput(
+            N_("Mã không hợp lệ (tối đa 40 ký tự, không khoảng trắng)."), field="code"
+        )
+    if session.scalar(select(ServiceField.id).where(ServiceField.code == code)):
+        raise Conflict(N_("Mã này đã tồn tại."), field="code")
+    name = {"vi": name_vi.strip()} | ({"en": name_en.strip()} if name_en.strip() else {})
+    field = ServiceField(code=code, name=name)
+    session.add(field)
+    session.flush()
+    audit.record(
+        session,
+        user_id=scope.user_id,
+        action="field.create",
+        entity=("field", code),
+        before=None,
+        after=name,
+        now=now,
+    )
+    return field
+
+
+def list_service_fields(session: Session) -> list[ServiceField]:
+    return list(session.scalars(select(ServiceField).order_by(ServiceField.code)))
+
+
+def list_campaigns(session: Session, scope: Scope) -> list[Campaign]:
+    """Campaigns that cover at least one unit in scope."""
+    campaigns = session.scalars(
+        select(Campaign)
+        .options(selectinload(Campaign.units), selectinload(Campaign.instrument))
+        .order_by(Campaign.starts_on.desc(), Campaign.code)
+    )
+    return [c for c in campaigns if any(scope.covers(u.id) for u in c.units)]
+
+
+def create_campaign(
+    session: Session,
+    scope: Scope,
+    *,
+    code: str,
+    name: str,
+    instrument_id: int,
+    stream: Stream,
+    starts_on: date,
+    ends_on: date,
+    unit_codes: Sequence[str],
+    min_n: int,
+    margin: Decimal,
+    now: datetime,
+) -> Campaign:
+    scope.require(Permission.MANAGE_SETUP)
+    code = code.strip()
+    if not code or len(code) > 40 or " " in code:
+        raise InvalidInput(
+            N_("Mã không hợp lệ (tối đa 40 ký tự, không khoảng trắng)."), field="code"
+        )
+    if session.scalar(select(Campaign.id).where(Campaign.code == code)):
+        raise Conflict(N_("Mã này đã tồn tại."), field="code")
+    if ends_on < starts_on:
+        raise InvalidInput(N_("Ngày kết thúc phải sau ngày bắt đầu."), field="ends_on")
+    if not 0 <= min_n <= 100_000:
+        raise InvalidInput(N_("Cỡ mẫu tối thiểu phải từ 0 đến 100.000."), field="min_n")
+    if not Decimal("0") < margin < Decimal("1"):
+        raise InvalidInput(N_("Sai số phải lớn hơn 0 và nhỏ hơn 1 (ví dụ 0,05)."), field="margin")
+    instrument = session.get(Instrument, instrument_id)
+    if instrument is None or instrument.status is not InstrumentStatus.PUBLISHED:
+        raise InvalidInput(N_("Hãy chọn một phiếu khảo sát đã công bố."), field="instrument")
+    units = list(session.scalars(select(Unit).where(Unit.code.in_(unit_codes))))
+    if (
+        not units
+        or len(units) != len(set(unit_codes))
+        or not all(scope.covers(u.id) for u in units)
+    ):
+        raise InvalidInput(N_("Hãy chọn ít nhất một đơn vị bạn phụ trách."), field="units")
+    campaign = Campaign(
+        code=code,
+        name=name.strip()[:200],
+        instrument=instrument,
+        stream=stream,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        min_n=min_n,
+        margin=margin,
+    )
+    campaign.units.extend(units)
+    session.add(campaign)
+    session.flush()
+    audit.record(
+        session,
+        user_id=scope.user_id,
+        action="campaign.create",
+        entity=("campaign", code),
+        before=None,
+        after={
+            "instrument": f"{instrument.code}:{instrument.version}",
+            "stream": stream.value,
+            "starts_on": starts_on.isoformat(),
+            "ends_on": ends_on.isoformat(),
+            "units": sorted(u.code for u in units),
+        },
+        now=now,
+    )
+    return campaign
+
+
+def close_campaign(session: Session, scope: Scope, code: str, now: datetime) -> Campaign:
+    scope.require(Permission.MANAGE_SETUP)
+    campaign = session.scalar(
+        select(Campaign).where(Campaign.code == code).options(selectinload(Campaign.units))
+    )
+    if campaign is None or not all(scope.covers(u.id) for u in campaign.units):
+        raise NotFound(N_("Không tìm thấy."))
+    campaign.is_closed = True
+    audit.record(
+        session,
+        user_id=scope.user_id,
+        action="campaign.close",
+        entity=("campaign", code),
+        before={"closed": False},
+        after={"closed": True},
+        now=now,
+    )
+    return campaign
+
+
+def published_instruments(session: Session) -> list[Instrument]:
+    return list(
+        session.scalars(
+            select(Instrument)
+            .where(Instrument.status == InstrumentStatus.PUBLISHED)
+            .order_by(Instrument.code, Instrument.version.desc())
+        )
+    )
