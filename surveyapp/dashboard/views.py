@@ -301,6 +301,7 @@ def show_case(case_id: int) -> ResponseReturnValue:
         ],
         instrument=view,
         history=history(db, "case", case.id),
+        people={u.id: u.email for u in accounts.list_users(db, scope())},
         moment=now(),
         response_statuses=moderation.SETTABLE,
     ), code
@@ -443,8 +444,39 @@ def users() -> ResponseReturnValue:
                 return redirect(url_for("dashboard.users"), 303)
         code = 422
     return render_template(
-        "dashboard/users.html", users=accounts.list_users(db, scope()), form=form
+        "dashboard/users.html",
+        users=accounts.list_users(db, scope()),
+        form=form,
+        roles=ASSIGNABLE_ROLES[scope().role],
+        units=visible_units(db, scope()),
     ), code
+
+
+@bp.post("/users/<int:user_id>")
+@requires(Permission.MANAGE_USERS)
+def update_user(user_id: int) -> ResponseReturnValue:
+    db = get_session()
+    try:
+        role = Role(request.form.get("role", ""))
+    except ValueError:
+        abort(400)
+    try:
+        accounts.update_user(
+            db,
+            scope(),
+            user_id,
+            role=role,
+            unit_code=request.form.get("unit", ""),
+            is_active=request.form.get("active") == "1",
+            now=now(),
+        )
+    except InvalidInput as error:
+        db.rollback()
+        flash(error.render(gettext), "error")
+        return redirect(url_for("dashboard.users"), 303)
+    db.commit()
+    flash(gettext("Đã cập nhật tài khoản."), "success")
+    return redirect(url_for("dashboard.users"), 303)
 
 
 @bp.errorhandler(ServiceError)

@@ -157,3 +157,38 @@ def get_user(session: Session, scope: Scope, user_id: int) -> User:
 
 def list_users(session: Session, scope: Scope) -> list[User]:
     return list(session.scalars(select(User).where(scope.where(User.unit_id)).order_by(User.email)))
+
+
+def update_user(
+    session: Session,
+    scope: Scope,
+    user_id: int,
+    *,
+    role: Role,
+    unit_code: str,
+    is_active: bool,
+    now: datetime,
+) -> User:
+    """Change an official's role, unit or activity, within what the editor may give."""
+    user = get_user(session, scope, user_id)
+    if user.id == scope.user_id and (not is_active or role != user.role):
+        raise InvalidInput(
+            N_("Bạn không thể tự đổi vai trò hoặc tự khóa tài khoản của mình."), field="role"
+        )
+    if user.role not in ASSIGNABLE_ROLES[scope.role] or role not in ASSIGNABLE_ROLES[scope.role]:
+        raise InvalidInput(N_("Bạn không thể cấp vai trò này."), field="role")
+    unit = session.scalar(select(Unit).where(Unit.code == unit_code))
+    if unit is None or not scope.covers(unit.id):
+        raise InvalidInput(N_("Không có đơn vị %(code)s."), field="unit", code=unit_code)
+    before = {"role": user.role.value, "unit_id": user.unit_id, "active": user.is_active}
+    user.role, user.unit_id, user.is_active = role, unit.id, is_active
+    audit.record(
+        session,
+        user_id=scope.user_id,
+        action="user.update",
+        entity=("user", user.id),
+        before=before,
+        after={"role": role.value, "unit_id": unit.id, "active": is_active},
+        now=now,
+    )
+    return user

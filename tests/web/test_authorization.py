@@ -61,6 +61,13 @@ MATRIX = [
     ("POST", "/dashboard/inbox/bulk?ids={own_case}", 303, 303, 303, 403),
     ("POST", "/dashboard/inbox/bulk?ids={other_case}", 303, 303, 404, 403),
     ("GET", "/dashboard/users", 200, 200, 200, 403),
+    ("GET", "/dashboard/units", 200, 200, 403, 403),
+    ("GET", "/dashboard/fields", 200, 200, 403, 403),
+    ("GET", "/dashboard/campaigns", 200, 200, 403, 403),
+    ("GET", "/dashboard/instruments", 200, 200, 403, 403),
+    ("GET", "/dashboard/imports", 200, 200, 403, 403),
+    ("GET", "/dashboard/paper?paper-counter={own_counter}", 200, 200, 200, 403),
+    ("GET", "/dashboard/paper?paper-counter={other_counter}", 200, 200, 404, 403),
 ]
 
 

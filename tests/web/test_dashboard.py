@@ -182,3 +182,38 @@ def test_dashboard_in_english(app: Flask, world: dict) -> None:
     page = auth.client.get("/dashboard/inbox?lang=en").get_data(as_text=True)
     assert "Feedback inbox" in page
     assert "Sign out" in page
+
+
+def test_deactivating_an_account_signs_it_out(app: Flask, world: dict, session: Session) -> None:
+    staff = signed_in(app, "staff@x.vn")
+    par = signed_in(app, "par@x.vn")
+    staff_id = world["users"]["staff"].id
+    token = par.csrf("/dashboard/users")
+    off = par.client.post(
+        f"/dashboard/users/{staff_id}",
+        data={"csrf_token": token, "role": "counter_staff", "unit": "P.D1"},
+    )
+    assert off.status_code == 303
+    assert staff.client.get("/dashboard/").status_code == 302
+    assert AuthActions(app.test_client()).login("staff@x.vn").status_code == 401
+    promote = par.client.post(
+        f"/dashboard/users/{staff_id}",
+        data={"csrf_token": token, "role": "admin", "unit": "P.D1", "active": "1"},
+    )
+    assert promote.status_code == 303
+    page = par.client.get("/dashboard/users").get_data(as_text=True)
+    assert "Bạn không thể cấp vai trò này." in page
+    session.expire_all()
+    user = session.get(User, staff_id)
+    assert user.role.value == "counter_staff"
+    assert user.is_active is False
+    manager = signed_in(app, "manager@x.vn")
+    other = manager.client.post(
+        f"/dashboard/users/{world['users']['par'].id}",
+        data={
+            "csrf_token": manager.csrf("/dashboard/users"),
+            "role": "counter_staff",
+            "unit": "P.D1",
+        },
+    )
+    assert other.status_code == 404
