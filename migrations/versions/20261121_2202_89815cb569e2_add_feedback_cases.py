@@ -45,6 +45,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_cases_assignee_id'), ['assignee_id'], unique=False)
         batch_op.create_index('ix_cases_created_at_id', ['created_at', 'id'], unique=False)
         batch_op.create_index('ix_cases_status_due_at', ['status', 'due_at'], unique=False)
+        batch_op.create_index('ix_cases_due_at_id', ['due_at', 'id'], unique=False)
         batch_op.create_index('ix_cases_unit_id_status_created_at', ['unit_id', 'status', 'created_at'], unique=False)
 
     op.create_table('case_notes',
@@ -72,6 +73,7 @@ def downgrade() -> None:
     op.drop_table('case_notes')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index('ix_cases_unit_id_status_created_at')
+        batch_op.drop_index('ix_cases_due_at_id')
         batch_op.drop_index('ix_cases_status_due_at')
         batch_op.drop_index('ix_cases_created_at_id')
         batch_op.drop_index(batch_op.f('ix_cases_assignee_id'))

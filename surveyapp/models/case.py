@@ -35,6 +35,7 @@ class Case(Base):
         Index("ix_cases_unit_id_status_created_at", "unit_id", "status", "created_at"),
         Index("ix_cases_created_at_id", "created_at", "id"),
         Index("ix_cases_status_due_at", "status", "due_at"),
+        Index("ix_cases_due_at_id", "due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

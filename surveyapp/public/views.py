@@ -145,10 +145,16 @@ def _survey(
 ) -> ResponseReturnValue:
     config = current_app.config
     instrument = target.instrument
-    form: SurveyFormBase = survey_form_class(instrument, config["COMMENT_MAX_LENGTH"])()
     previous = None
     if target.dossier is not None:
         previous = response_service.find_rating(get_session(), target.dossier)
+    # A blank form needs only its hidden fields: the questions come from the cached block.
+    form_class = (
+        SurveyFormBase
+        if request.method == "GET" and previous is None
+        else survey_form_class(instrument, config["COMMENT_MAX_LENGTH"])
+    )
+    form: SurveyFormBase = form_class()
     status = 200
     if request.method == "POST":
         if form.validate_on_submit():
@@ -198,6 +204,8 @@ def _questions_html(
     key = (instrument.source_hash, locale)
     if pristine and key in _QUESTIONS:
         return _QUESTIONS[key]
+    if pristine:  # the blank copy is rendered from a blank form with every question
+        form = survey_form_class(instrument, current_app.config["COMMENT_MAX_LENGTH"])()
     # Autoescaped template output: safe to embed as markup.
     html = Markup(  # noqa: S704
         render_template("public/_questions.html", form=form, instrument=instrument, locale=locale)

@@ -244,7 +244,10 @@ def accept_submission(
     session.add(response)
     session.flush()
     # Answers go in one bulk statement (the hot path); ``response.answers`` loads on access.
-    session.execute(insert(Answer), [{"response_id": response.id, **row} for row in rows])
+    if rows:
+        session.connection().execute(
+            Answer.__table__.insert(), [{"response_id": response.id, **row} for row in rows]
+        )
     add_to_rollup(
         session,
         (

@@ -11,9 +11,9 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveyapp.models import Case, Response
+from surveyapp.models import Case, Response, Role, User
 from tests.conftest import AuthActions
-from tests.factories import build_world, submit_response
+from tests.factories import build_world, make_user, submit_response
 
 ROLES = ("admin", "par", "manager", "staff")
 
@@ -21,6 +21,8 @@ ROLES = ("admin", "par", "manager", "staff")
 @pytest.fixture
 def objects(session: Session) -> dict:
     world = build_world(session)
+    make_user(session, "other@x.vn", Role.COUNTER_STAFF, world["units"]["d2"])
+    session.commit()
     own = submit_response(session, world["counters"]["P.D1"], comment="own")
     other = submit_response(session, world["counters"]["P.D2"], comment="other")
     below = submit_response(session, world["counters"]["P.D1.X"], comment="below")
@@ -37,6 +39,7 @@ def objects(session: Session) -> dict:
         "other_response": other.id,
         "own_counter": world["counters"]["P.D1"].code,
         "other_counter": world["counters"]["P.D2"].code,
+        "other_user": session.scalar(select(User.id).where(User.email == "other@x.vn")),
     }
 
 
@@ -68,10 +71,17 @@ MATRIX = [
     ("GET", "/dashboard/imports", 200, 200, 403, 403),
     ("GET", "/dashboard/paper?paper-counter={own_counter}", 200, 200, 200, 403),
     ("GET", "/dashboard/paper?paper-counter={other_counter}", 200, 200, 404, 403),
+    ("GET", "/auth/password", 200, 200, 200, 200),
+    ("POST", "/dashboard/users/{other_user}", 303, 303, 404, 403),
+    ("POST", "/dashboard/campaigns/C2026/close", 303, 303, 403, 403),
+    ("POST", "/dashboard/counters/{other_counter}/retire", 303, 303, 404, 403),
+    ("POST", "/dashboard/counters/{own_counter}/retire", 303, 303, 303, 403),
 ]
 
 
 def form_for(path: str, objects: dict) -> dict[str, str]:
+    if "/dashboard/users/" in path:
+        return {"role": "counter_staff", "unit": "P.D2"}
     if "/responses/" in path:
         return {"status": "spam"}
     if "/inbox/bulk" in path:
