@@ -9,12 +9,12 @@ Prints the time to show the first page and a page deep in the list for a provinc
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from _common import ADMIN_URL, fresh_database
 from sqlalchemy.orm import Session
 
 from surveyapp.db import Base
@@ -26,15 +26,6 @@ from surveyapp.services.units import save_unit
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 TZ = "Asia/Ho_Chi_Minh"
-
-
-def fresh_database(admin_url: str, name: str) -> str:
-    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def load(engine: sa.Engine, count: int) -> None:
@@ -116,9 +107,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument(
         "--admin-url",
-        default=os.environ.get(
-            "TEST_DATABASE_URL", "postgresql+psycopg://root@127.0.0.1:5432/test"
-        ),
+        default=ADMIN_URL,
     )
     args = parser.parse_args()
     engine = sa.create_engine(fresh_database(args.admin_url, "surveyapp_bench_inbox"))

@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
+from _common import ADMIN_URL, fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRF_RE = re.compile(rb'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -36,15 +37,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def fresh_database(admin_url: str, name: str) -> str:
-    engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def flask(env: dict[str, str], *args: str) -> str:
@@ -117,9 +109,7 @@ def main() -> None:
     parser.add_argument("--client-processes", type=int, default=4)
     parser.add_argument(
         "--admin-url",
-        default=os.environ.get(
-            "TEST_DATABASE_URL", "postgresql+psycopg://root@127.0.0.1:5432/test"
-        ),
+        default=ADMIN_URL,
     )
     args = parser.parse_args()
 

@@ -20,6 +20,22 @@ def localized(texts: dict[str, str] | None, locale: str, fallback: str = "vi") -
     return texts.get(locale) or texts.get(fallback) or next(iter(texts.values()))
 
 
+def scale_levels(scale: dict[str, Any]) -> list[int]:
+    """The levels of an answer scale, min to max."""
+    return list(range(int(scale["min"]), int(scale["max"]) + 1))
+
+
+def scale_label(scale: dict[str, Any], level: int, locale: str) -> str:
+    """A level's label in ``locale`` (Vietnamese if missing); "don't know" levels included."""
+    if level in scale_levels(scale):
+        labels: dict[str, list[str]] = scale.get("labels", {})
+        seq = labels.get(locale) or labels.get("vi") or []
+        index = level - int(scale["min"])
+        return seq[index] if index < len(seq) else str(level)
+    missing: dict[str, dict[str, str]] = scale.get("missing_labels", {})
+    return localized(missing.get(str(level)), locale) or str(level)
+
+
 class Instrument(Base):
     """One version of a questionnaire. A published version never changes."""
 
@@ -52,19 +68,13 @@ class Instrument(Base):
         return self.status is InstrumentStatus.PUBLISHED
 
     def scale_levels(self) -> list[int]:
-        return list(range(int(self.scale["min"]), int(self.scale["max"]) + 1))
+        return scale_levels(self.scale)
 
     def missing_levels(self) -> list[int]:
         return [int(v) for v in self.scale.get("missing", [])]
 
     def scale_label(self, level: int, locale: str) -> str:
-        labels: dict[str, list[str]] = self.scale.get("labels", {})
-        seq = labels.get(locale) or labels.get("vi") or []
-        if level in self.scale_levels():
-            index = level - int(self.scale["min"])
-            return seq[index] if index < len(seq) else str(level)
-        missing: dict[str, dict[str, str]] = self.scale.get("missing_labels", {})
-        return localized(missing.get(str(level)), locale) or str(level)
+        return scale_label(self.scale, level, locale)
 
     def __repr__(self) -> str:
         return f"<Instrument {self.code} v{self.version}>"

@@ -7,12 +7,24 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from surveyapp.models import Campaign, Instrument, InstrumentStatus, ServiceField, Stream, Unit
 from surveyapp.services import audit
 from surveyapp.services.access import Permission, Scope
 from surveyapp.services.errors import N_, Conflict, InvalidInput, NotFound
+
+
+def _new_code(session: Session, column: InstrumentedAttribute[str], code: str) -> str:
+    """A stripped code that is well formed and not used yet in ``column``."""
+    code = code.strip()
+    if not code or len(code) > 40 or any(c.isspace() for c in code):
+        raise InvalidInput(
+            N_("Mã không hợp lệ (tối đa 40 ký tự, không khoảng trắng)."), field="code"
+        )
+    if session.scalar(select(column).where(column == code)):
+        raise Conflict(N_("Mã này đã tồn tại."), field="code")
+    return code
 
 
 def create_service_field(

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from surveyapp.models import Domain, Element, Instrument, ItemKind, localized
+from surveyapp.models import Domain, Element, Instrument, ItemKind
+from surveyapp.models.instrument import scale_label, scale_levels
 
 
 @dataclass(frozen=True)
@@ -58,19 +59,13 @@ class InstrumentView:
     elements: tuple[ElementView, ...]
 
     def scale_levels(self) -> list[int]:
-        return list(range(int(self.scale["min"]), int(self.scale["max"]) + 1))
+        return scale_levels(self.scale)
 
     def missing_levels(self) -> list[int]:
         return [int(v) for v in self.scale.get("missing", [])]
 
     def scale_label(self, level: int, locale: str) -> str:
-        labels: dict[str, list[str]] = self.scale.get("labels", {})
-        seq = labels.get(locale) or labels.get("vi") or []
-        if level in self.scale_levels():
-            index = level - int(self.scale["min"])
-            return seq[index] if index < len(seq) else str(level)
-        missing: dict[str, dict[str, str]] = self.scale.get("missing_labels", {})
-        return localized(missing.get(str(level)), locale) or str(level)
+        return scale_label(self.scale, level, locale)
 
     def item(self, code: str) -> ItemView:
         return next(i for i in self.items if i.code == code)
