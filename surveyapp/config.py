@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from flask import Flask
@@ -51,6 +52,7 @@ DEFAULTS: dict[str, Any] = {
     # Feedback inbox: a comment, or an element item answered 1..CASE_LOW_RATING_MAX, opens a case.
     "CASE_LOW_RATING_MAX": 2,
     "CASE_DUE_WORKING_DAYS": 10,
+    "CASE_HOLIDAYS": (),  # public holidays (ISO dates) skipped when counting working days
     # Officials' sign-in.
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCKOUT_MINUTES": 15,
@@ -78,6 +80,15 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None = None) -> Non
         app.config["BASE_URL"] = f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
     app.config["BASE_URL"] = str(app.config["BASE_URL"]).rstrip("/")
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"] or "memory://")
+    holidays = app.config["CASE_HOLIDAYS"]
+    if isinstance(holidays, str):  # SURVEYAPP_CASE_HOLIDAYS="2026-09-02,2026-09-03"
+        holidays = [d.strip() for d in holidays.split(",") if d.strip()]
+    try:
+        app.config["CASE_HOLIDAYS"] = tuple(
+            date.fromisoformat(str(d)).isoformat() for d in holidays
+        )
+    except ValueError as exc:
+        raise ConfigError(f"CASE_HOLIDAYS must be ISO dates (YYYY-MM-DD): {exc}") from exc
     validate(app.config)
 
 

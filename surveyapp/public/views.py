@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import (
@@ -94,6 +94,7 @@ def rules() -> response_service.Rules:
         burst_threshold=config["BURST_THRESHOLD"],
         low_rating_max=config["CASE_LOW_RATING_MAX"],
         case_due_working_days=config["CASE_DUE_WORKING_DAYS"],
+        holidays=tuple(date.fromisoformat(d) for d in config["CASE_HOLIDAYS"]),
     )
 
 

@@ -143,9 +143,12 @@ class Rules:
     burst_threshold: int = 3
     low_rating_max: int = 2  # an element item answered 1..this opens a feedback case
     case_due_working_days: int = 10
+    holidays: tuple[date, ...] = ()
 
     def case_policy(self) -> CasePolicy:
-        return CasePolicy(self.timezone, self.case_due_working_days, self.low_rating_max)
+        return CasePolicy(
+            self.timezone, self.case_due_working_days, self.low_rating_max, self.holidays
+        )
 
 
 def counter_target(session: Session, counter: Counter, now: datetime, timezone: str) -> Target:

@@ -217,3 +217,16 @@ def test_deactivating_an_account_signs_it_out(app: Flask, world: dict, session: 
         },
     )
     assert other.status_code == 404
+
+
+def test_holidays_move_the_due_date(database_url: str, world: dict, session: Session) -> None:
+    from tests.conftest import SurveyPage, make_app
+    from tests.factories import full_answers
+
+    app = make_app(database_url, CASE_HOLIDAYS="2026-06-16, 2026-06-17")
+    url = f"/s/{world['counters']['P.D1'].active_token.token}"
+    assert SurveyPage(app.test_client(), url).post(full_answers(), comment="x").status_code == 302
+    app.extensions["surveyapp.engine"].dispose()
+    due = session.scalars(select(Case.due_at)).one()
+    # Monday 15 June + 10 working days, two of them holidays: Wednesday 1 July.
+    assert due.isoformat() == "2026-07-01T16:59:00+00:00"  # 23:59 in Hà Nội
