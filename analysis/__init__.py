@@ -1,4 +1,64 @@
 """Pure statistics for satisfaction surveys: numbers in, numbers out.
 
-Imports only the standard library, numpy and scipy; never Flask, SQLAlchemy or surveyapp.
+Imports only the standard library, numpy, scipy and statsmodels; never Flask, SQLAlchemy or
+surveyapp.
 """
+
+from analysis.intervals import clopper_pearson, newcombe_difference, wilson
+from analysis.official import (
+    Scale,
+    Structure,
+    aggregate,
+    expectation_index,
+    find,
+    item_index,
+    share_index,
+    sipas_index,
+    unit_mean,
+)
+from analysis.par import (
+    Band,
+    Criterion,
+    ParScore,
+    band_of,
+    banded_points,
+    criterion_points,
+    linear_points,
+    par_score,
+    rank,
+)
+from analysis.rounding import round_half_up
+from analysis.sampling import yamane
+from analysis.tt01 import classify, indicator_score, tt01_scores
+from analysis.types import Index, Interval
+
+__all__ = [
+    "Band",
+    "Criterion",
+    "Index",
+    "Interval",
+    "ParScore",
+    "Scale",
+    "Structure",
+    "aggregate",
+    "band_of",
+    "banded_points",
+    "classify",
+    "clopper_pearson",
+    "criterion_points",
+    "expectation_index",
+    "find",
+    "indicator_score",
+    "item_index",
+    "linear_points",
+    "newcombe_difference",
+    "par_score",
+    "rank",
+    "round_half_up",
+    "share_index",
+    "sipas_index",
+    "tt01_scores",
+    "unit_mean",
+    "wilson",
+    "yamane",
+]
