@@ -16,7 +16,17 @@ from sqlalchemy import select
 from surveyapp.clock import now
 from surveyapp.db import session_scope
 from surveyapp.models import Campaign, Counter, Dossier, Role, Stream
-from surveyapp.services import accounts, demo, imports, instruments, links, qr, responses, units
+from surveyapp.services import (
+    accounts,
+    demo,
+    imports,
+    instruments,
+    links,
+    qr,
+    reporting,
+    responses,
+    units,
+)
 from surveyapp.services.errors import DefinitionError, ServiceError
 from surveyapp.services.periods import parse_period
 from surveyapp.services.tables import open_table
@@ -340,6 +350,18 @@ def create_user_command(
         fail(error.render())
 
 
+@click.command("rebuild-rollups")
+@with_appcontext
+def rebuild_rollups_command() -> None:
+    """Recompute the answer-count rollup from the raw answers and report what it fixed."""
+    with session_scope() as session:
+        repair = reporting.rebuild_rollups(session)
+    click.echo(
+        f"Đã tính lại {repair.cells} ô: thêm {repair.added}, sửa {repair.changed}, "
+        f"bỏ {repair.removed}."
+    )
+
+
 def register_cli(app: Flask) -> None:
     for command in (
         db_group,
@@ -353,5 +375,6 @@ def register_cli(app: Flask) -> None:
         qr_command,
         dossier_link_command,
         create_user_command,
+        rebuild_rollups_command,
     ):
         app.cli.add_command(command)

@@ -1,0 +1,217 @@
+"""Counting in the database, computing in analysis/: frequency tables and index tables.
+
+Frequency tables come from the rollup ``answer_counts`` (GROUP BY over unit, month, stream, item,
+level) so that no request loads raw answers; ``rebuild_rollups`` recomputes the rollup from the raw
+answers and reports what it fixed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from analysis import Index, Scale, Structure, sipas_index
+from surveyapp.models import Answer, AnswerCount, Response, ResponseStatus, Stream, Unit
+from surveyapp.services.periods import Period
+from surveyapp.services.snapshots import InstrumentView
+
+# (unit_id, item_id) → level → count
+Counts = dict[int, dict[int, dict[int, int]]]
+
+
+def scale_of(instrument: InstrumentView) -> Scale:
+    levels = tuple(instrument.scale_levels())
+    return Scale(
+        levels, frozenset(instrument.scale["satisfied"]), frozenset(instrument.missing_levels())
+    )
+
+
+def structure_of(instrument: InstrumentView) -> Structure:
+    domains: dict[str, list[str]] = defaultdict(list)
+    elements: dict[str, list[str]] = defaultdict(list)
+    for element in instrument.elements:
+        domains[element.domain_code].append(element.code)
+    for item in instrument.items:
+        if item.element is not None:
+            elements[item.element.code].append(item.code)
+    return Structure(dict(domains), dict(elements))
+
+
+def counts_by_unit(
+    session: Session,
+    unit_ids: Sequence[int],
+    period: Period,
+    instrument: InstrumentView,
+    stream: Stream | None = None,
+) -> Counts:
+    """Answer counts per unit, item and level over the period's months (one GROUP BY)."""
+    item_ids = [i.id for i in instrument.items]
+    query = (
+        select(
+            AnswerCount.unit_id, AnswerCount.item_id, AnswerCount.level, func.sum(AnswerCount.count)
+        )
+        .where(
+            AnswerCount.unit_id.in_(unit_ids),
+            AnswerCount.item_id.in_(item_ids),
+            AnswerCount.period.between(period.first_month, period.last_month),
+        )
+        .group_by(AnswerCount.unit_id, AnswerCount.item_id, AnswerCount.level)
+    )
+    if stream is not None:
+        query = query.where(AnswerCount.stream == stream)
+    out: Counts = defaultdict(lambda: defaultdict(dict))
+    for unit_id, item_id, level, count in session.execute(query):
+        if count:
+            out[unit_id][item_id][level] = int(count)
+    return out
+
+
+def merge(counts: Counts, unit_ids: Iterable[int]) -> dict[int, dict[int, int]]:
+    """The counts of several units added together (a unit and its subtree)."""
+    total: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for unit_id in unit_ids:
+        for item_id, levels in counts.get(unit_id, {}).items():
+            for level, n in levels.items():
+                total[item_id][level] += n
+    return total
+
+
+def index_of(
+    instrument: InstrumentView, item_counts: dict[int, dict[int, int]], code: str = "SIPAS"
+) -> Index:
+    """The instrument's index tree (items → elements → domains → overall) from item counts."""
+    by_code = {item.code: item_counts.get(item.id, {}) for item in instrument.items}
+    aggregation = instrument.aggregation
+    weights = {k: Fraction(v) for k, v in aggregation.get("weights", {}).items()} or None
+    return sipas_index(
+        by_code,
+        structure_of(instrument),
+        scale_of(instrument),
+        element_method=aggregation.get("element", "mean"),
+        domain_method=aggregation.get("domain", "mean"),
+        overall_method=aggregation.get("overall", "mean"),
+        domain_weights=weights,
+        code=code,
+    )
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    unit: Unit
+    index: Index
+    respondents: int
+
+
+def unit_table(
+    session: Session,
+    units: Sequence[Unit],
+    period: Period,
+    instrument: InstrumentView,
+    stream: Stream | None = None,
+) -> list[UnitRow]:
+    """Each unit's index over itself and everything below it, from one rollup query."""
+    subtree: dict[int, list[int]] = {}
+    all_ids: set[int] = set()
+    for unit in units:
+        ids = list(session.scalars(select(Unit.id).where(Unit.path.startswith(unit.path))))
+        subtree[unit.id] = ids
+        all_ids.update(ids)
+    counts = counts_by_unit(session, sorted(all_ids), period, instrument, stream)
+    respondents = respondents_by_unit(session, sorted(all_ids), period, instrument, stream)
+    return [
+        UnitRow(
+            unit,
+            index_of(instrument, merge(counts, subtree[unit.id]), unit.code),
+            sum(respondents.get(i, 0) for i in subtree[unit.id]),
+        )
+        for unit in units
+    ]
+
+
+def respondents_by_unit(
+    session: Session,
+    unit_ids: Sequence[int],
+    period: Period,
+    instrument: InstrumentView,
+    stream: Stream | None = None,
+) -> dict[int, int]:
+    """Reportable responses per unit in the period (index on unit_id, period)."""
+    query = (
+        select(Response.unit_id, func.count())
+        .where(
+            Response.unit_id.in_(unit_ids),
+            Response.instrument_id == instrument.id,
+            Response.period.between(period.first_month, period.last_month),
+            Response.status == ResponseStatus.REPORTABLE,
+        )
+        .group_by(Response.unit_id)
+    )
+    if stream is not None:
+        query = query.where(Response.stream == stream)
+    return {unit_id: int(n) for unit_id, n in session.execute(query)}
+
+
+# --- Rollup maintenance ---------------------------------------------------------------------
+
+RollupCell = tuple[int, int, str, int, int]
+
+
+def _raw_counts_query():  # type: ignore[no-untyped-def]
+    return (
+        select(
+            Response.unit_id,
+            Response.period,
+            Response.stream,
+            Answer.item_id,
+            Answer.value,
+            func.count(),
+        )
+        .join(Answer, Answer.response_id == Response.id)
+        .where(Response.status == ResponseStatus.REPORTABLE, Answer.value.is_not(None))
+        .group_by(Response.unit_id, Response.period, Response.stream, Answer.item_id, Answer.value)
+    )
+
+
+@dataclass(frozen=True)
+class RollupRepair:
+    cells: int  # cells in the rebuilt rollup
+    added: int  # cells that were missing
+    changed: int  # cells whose count was wrong
+    removed: int  # cells that should not have been there
+
+
+def rebuild_rollups(session: Session) -> RollupRepair:
+    """Recompute ``answer_counts`` from the raw answers; report what was different."""
+    raw = {
+        (u, p, Stream(s).value, i, v): int(n)
+        for u, p, s, i, v, n in session.execute(_raw_counts_query())
+    }
+    kept = {
+        (u, p, Stream(s).value, i, v): int(n)
+        for u, p, s, i, v, n in session.execute(
+            select(
+                AnswerCount.unit_id,
+                AnswerCount.period,
+                AnswerCount.stream,
+                AnswerCount.item_id,
+                AnswerCount.level,
+                AnswerCount.count,
+            ).where(AnswerCount.count != 0)
+        )
+    }
+    added = sum(1 for key in raw if key not in kept)
+    changed = sum(1 for key, n in raw.items() if key in kept and kept[key] != n)
+    removed = sum(1 for key in kept if key not in raw)
+    session.execute(delete(AnswerCount))
+    query = _raw_counts_query()
+    session.execute(
+        insert(AnswerCount.__table__).from_select(
+            ["unit_id", "period", "stream", "item_id", "level", "count"], query
+        )
+    )
+    return RollupRepair(len(raw), added, changed, removed)
