@@ -4,6 +4,8 @@ Imports only the standard library, numpy, scipy and statsmodels; never Flask, SQ
 surveyapp.
 """
 
+from analysis.compare import adjust, chi_square, funnel, kruskal_dunn, pairwise
+from analysis.drivers import key_drivers
 from analysis.intervals import clopper_pearson, newcombe_difference, wilson
 from analysis.official import (
     Scale,
@@ -27,12 +29,29 @@ from analysis.par import (
     par_score,
     rank,
 )
+from analysis.publication import PublicationRules, assess, kish_design_effect, kish_effective_n
+from analysis.reliability import cronbach
 from analysis.rounding import round_half_up
 from analysis.sampling import yamane
+from analysis.trends import mann_kendall, p_chart, period_change
 from analysis.tt01 import classify, indicator_score, tt01_scores
 from analysis.types import Index, Interval
 
 __all__ = [
+    "PublicationRules",
+    "adjust",
+    "assess",
+    "chi_square",
+    "cronbach",
+    "funnel",
+    "key_drivers",
+    "kish_design_effect",
+    "kish_effective_n",
+    "kruskal_dunn",
+    "mann_kendall",
+    "p_chart",
+    "pairwise",
+    "period_change",
     "Band",
     "Criterion",
     "Index",
