@@ -22,10 +22,19 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 NOW = datetime(2026, 6, 15, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội, mid-year
 
 
-def pg_url() -> str:
+# Each test run works in its own schema of the test database, so two runs on one server (a
+# developer's and CI's) never touch each other's tables.
+PG_SCHEMA = f"run_{os.getpid()}"
+
+
+def pg_server_url() -> str:
     from surveyapp.config import normalize_database_url
 
     return normalize_database_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL))
+
+
+def pg_url() -> str:
+    return f"{pg_server_url()}?options=-csearch_path%3D{PG_SCHEMA}"
 
 
 _pg_state: dict[str, Any] = {}
@@ -37,21 +46,21 @@ def pg_engine() -> sa.Engine:
         return _pg_state["engine"]  # type: ignore[no-any-return]
     if "error" in _pg_state:
         pytest.skip(_pg_state["error"])
-    engine = sa.create_engine(pg_url())
+    server = sa.create_engine(pg_server_url())
     try:
-        with engine.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
+        with server.begin() as connection:
+            connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{PG_SCHEMA}"'))
     except sa.exc.OperationalError as exc:
-        message = f"PostgreSQL not reachable at {pg_url()}: {exc.orig}"
+        server.dispose()
+        message = f"PostgreSQL not reachable at {pg_server_url()}: {exc.orig}"
         if IN_CI:
             pytest.fail(f"CI=true requires PostgreSQL. {message}")
         _pg_state["error"] = message
         pytest.skip(message)
+    server.dispose()
     import surveyapp.models  # noqa: F401
 
-    Base.metadata.drop_all(engine)
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+    engine = sa.create_engine(pg_url())
     Base.metadata.create_all(engine)
     _pg_state["engine"] = engine
     return engine
@@ -167,6 +176,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     engine = _pg_state.pop("engine", None)
     if engine is not None:
         engine.dispose()
+        server = sa.create_engine(pg_server_url())
+        with server.begin() as connection:
+            connection.execute(sa.text(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE'))
+        server.dispose()
 
 
 class AuthActions:

@@ -16,7 +16,17 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from analysis import Index, Scale, Structure, sipas_index
-from surveyapp.models import Answer, AnswerCount, Response, ResponseStatus, Stream, Unit
+from surveyapp.models import (
+    Answer,
+    AnswerCount,
+    Channel,
+    Dossier,
+    RespondentType,
+    Response,
+    ResponseStatus,
+    Stream,
+    Unit,
+)
 from surveyapp.services.periods import Period
 from surveyapp.services.snapshots import InstrumentView
 
@@ -71,6 +81,59 @@ def counts_by_unit(
     return out
 
 
+@dataclass(frozen=True)
+class Filters:
+    """Filters the rollup does not hold; any of them makes counting read the raw answers."""
+
+    channel: Channel | None = None
+    service_field_id: int | None = None
+    respondent_type: RespondentType | None = None
+
+    @property
+    def any(self) -> bool:
+        return any(
+            v is not None for v in (self.channel, self.service_field_id, self.respondent_type)
+        )
+
+
+def counts_by_unit_filtered(
+    session: Session,
+    unit_ids: Sequence[int],
+    period: Period,
+    instrument: InstrumentView,
+    stream: Stream | None,
+    filters: Filters,
+) -> Counts:
+    """The same table as ``counts_by_unit``, counted from the raw answers with extra filters
+    (channel, service field of the dossier, respondent type); one GROUP BY in the database."""
+    query = (
+        select(Response.unit_id, Answer.item_id, Answer.value, func.count())
+        .join(Answer, Answer.response_id == Response.id)
+        .where(
+            Response.unit_id.in_(unit_ids),
+            Response.instrument_id == instrument.id,
+            Response.status == ResponseStatus.REPORTABLE,
+            Response.period.between(period.first_month, period.last_month),
+            Answer.value.is_not(None),
+        )
+        .group_by(Response.unit_id, Answer.item_id, Answer.value)
+    )
+    if stream is not None:
+        query = query.where(Response.stream == stream)
+    if filters.channel is not None:
+        query = query.where(Response.channel == filters.channel)
+    if filters.respondent_type is not None:
+        query = query.where(Response.respondent_type == filters.respondent_type)
+    if filters.service_field_id is not None:
+        query = query.join(Dossier, Dossier.id == Response.dossier_id).where(
+            Dossier.service_field_id == filters.service_field_id
+        )
+    out: Counts = defaultdict(lambda: defaultdict(dict))
+    for unit_id, item_id, level, count in session.execute(query):
+        out[unit_id][item_id][level] = int(count)
+    return out
+
+
 def merge(counts: Counts, unit_ids: Iterable[int]) -> dict[int, dict[int, int]]:
     """The counts of several units added together (a unit and its subtree)."""
     total: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
@@ -113,15 +176,22 @@ def unit_table(
     period: Period,
     instrument: InstrumentView,
     stream: Stream | None = None,
+    filters: Filters | None = None,
 ) -> list[UnitRow]:
-    """Each unit's index over itself and everything below it, from one rollup query."""
+    """Each unit's index over itself and everything below it: one rollup query, or one raw
+    GROUP BY when filters the rollup does not hold are set."""
     subtree: dict[int, list[int]] = {}
     all_ids: set[int] = set()
     for unit in units:
         ids = list(session.scalars(select(Unit.id).where(Unit.path.startswith(unit.path))))
         subtree[unit.id] = ids
         all_ids.update(ids)
-    counts = counts_by_unit(session, sorted(all_ids), period, instrument, stream)
+    if filters is not None and filters.any:
+        counts = counts_by_unit_filtered(
+            session, sorted(all_ids), period, instrument, stream, filters
+        )
+    else:
+        counts = counts_by_unit(session, sorted(all_ids), period, instrument, stream)
     respondents = respondents_by_unit(session, sorted(all_ids), period, instrument, stream)
     return [
         UnitRow(

@@ -108,3 +108,23 @@ def test_unit_table_matches_a_direct_count(session: Session) -> None:
     empty = reporting.unit_table(session, units[:1], parse_period("2025"), view)[0]
     assert empty.index.value is None
     assert session.scalar(select(func.count()).select_from(AnswerCount)) > 0
+
+
+def test_raw_counting_with_filters_agrees_with_the_rollup(session: Session) -> None:
+    from surveyapp.models import Channel
+    from surveyapp.services.reporting import Filters, counts_by_unit, counts_by_unit_filtered
+
+    world = build_world(session)
+    rng = random.Random(9)
+    for _ in range(15):
+        counter = rng.choice(list(world["counters"].values()))
+        submit_response(session, counter, {c: rng.randint(0, 5) for c in RATING_CODES} | {"OVR": 3})
+    instrument = session.scalars(select(Instrument).where(Instrument.code == "COUNTER")).one()
+    view = instrument_view(session, instrument.id, instrument.source_hash)
+    ids = list(session.scalars(select(Unit.id)))
+    year = parse_period("2026")
+    rolled = counts_by_unit(session, ids, year, view)
+    raw_all = counts_by_unit_filtered(session, ids, year, view, None, Filters(channel=Channel.QR))
+    assert {k: dict(v) for k, v in rolled.items()} == {k: dict(v) for k, v in raw_all.items()}
+    kiosk = counts_by_unit_filtered(session, ids, year, view, None, Filters(channel=Channel.KIOSK))
+    assert dict(kiosk) == {}
