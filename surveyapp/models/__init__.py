@@ -15,6 +15,7 @@ from surveyapp.models.enums import (
     UnitLevel,
 )
 from surveyapp.models.instrument import Domain, Element, Instrument, Item, localized
+from surveyapp.models.par import ParScheme
 from surveyapp.models.response import Answer, AnswerCount, Comment, Response
 from surveyapp.models.unit import Counter, CounterToken, Unit
 from surveyapp.models.user import User
@@ -36,6 +37,7 @@ __all__ = [
     "Element",
     "Instrument",
     "OPEN_STATUSES",
+    "ParScheme",
     "InstrumentStatus",
     "Item",
     "ItemKind",

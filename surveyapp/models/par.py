@@ -1,0 +1,41 @@
+"""PAR-index settings, per province, unit level and year (SIPAS.md §5): data, never code."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from surveyapp.db import Base, utcnow
+from surveyapp.models.enums import UnitLevel, str_enum
+from surveyapp.models.unit import Unit
+
+
+class ParScheme(Base):
+    """How a province turns survey indices into PAR points for one level of units in one year.
+
+    ``criteria``: [{"code", "source" (index code: "SIPAS" or an element code), "max_points",
+    "method": "linear"|"banded", "bands": [{"lower", "upper" (null: none), "points"}, …]}];
+    ``ranking_bands``: [{"label", "lower"}, …] on the PAR index %, lower bound inclusive.
+    Numbers are stored as decimal strings.
+    """
+
+    __tablename__ = "par_schemes"
+    __table_args__ = (UniqueConstraint("province_id", "level", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    province_id: Mapped[int] = mapped_column(
+        ForeignKey("units.id", ondelete="RESTRICT"), index=True
+    )
+    level: Mapped[UnitLevel] = mapped_column(str_enum(UnitLevel))
+    year: Mapped[int]
+    instrument_code: Mapped[str] = mapped_column(String(40))
+    appraisal_max: Mapped[str] = mapped_column(String(20))  # a decimal, e.g. "65"
+    criteria: Mapped[list[dict[str, Any]]]
+    ranking_bands: Mapped[list[dict[str, Any]]]
+    decision: Mapped[str] = mapped_column(String(200), default="")  # e.g. "QĐ 876/QĐ-BNV"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    province: Mapped[Unit] = relationship()

@@ -1,0 +1,223 @@
+"""PAR-index tables: survey indices of a level of units → survey points, totals, ranks, bands."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from analysis import (
+    Band,
+    Criterion,
+    Index,
+    Interval,
+    PublicationRules,
+    assess,
+    band_of,
+    criterion_points,
+    find,
+    par_score,
+    rank,
+    wilson,
+)
+from analysis.publication import Verdict
+from surveyapp.models import ParScheme, Stream, Unit, UnitLevel
+from surveyapp.services import audit, instruments, reporting
+from surveyapp.services.access import Permission, Scope
+from surveyapp.services.errors import N_, InvalidInput, NotFound
+from surveyapp.services.periods import Period
+from surveyapp.services.snapshots import instrument_view
+
+
+def _decimal(value: Any, field: str) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise InvalidInput(N_("Giá trị '%(v)s' không phải là số."), field=field, v=value) from exc
+    if not number.is_finite() or number < 0:
+        raise InvalidInput(N_("Giá trị '%(v)s' không phải là số."), field=field, v=value)
+    return number
+
+
+def parse_criteria(raw: list[dict[str, Any]]) -> tuple[Criterion, ...]:
+    criteria = []
+    for entry in raw:
+        method = entry.get("method", "linear")
+        if method not in ("linear", "banded"):
+            raise InvalidInput(N_("Cách quy đổi phải là linear hoặc banded."), field="criteria")
+        bands = tuple(
+            Band(
+                _decimal(b["lower"], "criteria"),
+                None if b.get("upper") is None else _decimal(b["upper"], "criteria"),
+                _decimal(b["points"], "criteria"),
+            )
+            for b in entry.get("bands", [])
+        )
+        if method == "banded" and not bands:
+            raise InvalidInput(
+                N_("Quy đổi theo khung điểm cần ít nhất một khung."), field="criteria"
+            )
+        criteria.append(
+            Criterion(
+                str(entry["code"]),
+                str(entry.get("source", "SIPAS")),
+                _decimal(entry["max_points"], "criteria"),
+                method,
+                bands,
+            )
+        )
+    if not criteria:
+        raise InvalidInput(N_("Cần ít nhất một tiêu chí điều tra xã hội học."), field="criteria")
+    return tuple(criteria)
+
+
+def save_scheme(
+    session: Session,
+    scope: Scope,
+    *,
+    province_code: str,
+    level: UnitLevel,
+    year: int,
+    instrument_code: str,
+    appraisal_max: Decimal,
+    criteria: list[dict[str, Any]],
+    ranking_bands: list[dict[str, Any]],
+    decision: str,
+    now: Any,
+) -> ParScheme:
+    """Create or replace a province's PAR settings for a level and year (validated, audited)."""
+    scope.require(Permission.MANAGE_SETUP)
+    province = session.scalar(select(Unit).where(Unit.code == province_code))
+    if province is None or not scope.covers(province.id):
+        raise NotFound(N_("Không tìm thấy đơn vị %(code)s."), code=province_code)
+    parsed = parse_criteria(criteria)
+    survey_max = sum((c.max_points for c in parsed), Decimal(0))
+    if appraisal_max + survey_max != Decimal(100):
+        raise InvalidInput(
+            N_("Điểm thẩm định (%(a)s) và điểm điều tra (%(s)s) phải cộng lại bằng 100."),
+            field="criteria",
+            a=appraisal_max,
+            s=survey_max,
+        )
+    bands = [
+        {"label": str(b["label"]), "lower": str(_decimal(b["lower"], "ranking_bands"))}
+        for b in ranking_bands
+    ]
+    instruments.get_instrument(session, instrument_code)
+    scheme = session.scalar(
+        select(ParScheme).where(
+            ParScheme.province_id == province.id, ParScheme.level == level, ParScheme.year == year
+        )
+    )
+    before = None
+    if scheme is None:
+        scheme = ParScheme(province_id=province.id, level=level, year=year)
+        session.add(scheme)
+    else:
+        before = {"criteria": scheme.criteria, "appraisal_max": scheme.appraisal_max}
+    scheme.instrument_code = instrument_code
+    scheme.appraisal_max = str(appraisal_max)
+    scheme.criteria = criteria
+    scheme.ranking_bands = bands
+    scheme.decision = decision[:200]
+    session.flush()
+    audit.record(
+        session,
+        user_id=scope.user_id,
+        action="par.scheme",
+        entity=("par_scheme", scheme.id),
+        before=before,
+        after={"criteria": criteria, "appraisal_max": str(appraisal_max)},
+        now=now,
+    )
+    return scheme
+
+
+@dataclass(frozen=True)
+class ParRow:
+    unit: Unit
+    respondents: int
+    index: Index  # the whole tree: SIPAS, elements, items
+    interval: Interval | None  # of SIPAS, Wilson at the respondents' n (tables; see README)
+    verdict: Verdict
+    points: dict[str, Decimal]  # criterion code → points
+    survey_points: Decimal
+    appraisal_points: Decimal | None
+    total: Decimal | None
+    par_index: Decimal | None
+    rank: int | None
+    band: str | None
+
+
+def par_table(
+    session: Session,
+    scheme: ParScheme,
+    period: Period,
+    appraisal: Mapping[str, Decimal] | None = None,
+    stream: Stream | None = Stream.OFFICIAL,
+    rules: PublicationRules | None = None,
+) -> list[ParRow]:
+    """One row per unit of the scheme's level in the province, ranked by total (ties share a
+    rank); units flagged by the publication rules get no rank."""
+    rules = rules or PublicationRules()
+    instrument = instruments.get_instrument(session, scheme.instrument_code)
+    view = instrument_view(session, instrument.id, instrument.source_hash)
+    province = session.get_one(Unit, scheme.province_id)
+    units = list(
+        session.scalars(
+            select(Unit)
+            .where(Unit.path.startswith(province.path), Unit.level == scheme.level)
+            .order_by(Unit.code)
+        )
+    )
+    criteria = parse_criteria(scheme.criteria)
+    rows = []
+    for row in reporting.unit_table(session, units, period, view, stream):
+        value = row.index.value
+        interval = (
+            wilson(float(value) / 100 * row.respondents, row.respondents)
+            if value is not None and row.respondents
+            else None
+        )
+        verdict = assess(row.respondents, row.respondents, interval, rules)
+        points = {}
+        for criterion in criteria:
+            source = find(row.index, criterion.source) if criterion.source != "SIPAS" else row.index
+            if source is not None and source.value is not None:
+                points[criterion.code] = criterion_points(criterion, source.value)
+        survey = sum(points.values(), Decimal(0))
+        given = None if appraisal is None else appraisal.get(row.unit.code)
+        score = par_score(row.unit.code, survey, given, 100)
+        rows.append([row, interval, verdict, points, survey, score])
+    rankable = {
+        r[0].unit.code: (r[5].total if r[5].total is not None else r[4])
+        for r in rows
+        if r[2].rankable and r[0].index.value is not None
+    }
+    ranks = rank({k: Fraction(v) for k, v in rankable.items()})
+    bands = [(b["label"], Decimal(b["lower"])) for b in scheme.ranking_bands]
+    out = []
+    for row, interval, verdict, points, survey, score in rows:
+        measure = score.par_index if score.par_index is not None else None
+        out.append(
+            ParRow(
+                row.unit,
+                row.respondents,
+                row.index,
+                interval,
+                verdict,
+                points,
+                survey,
+                score.appraisal_points,
+                score.total,
+                score.par_index,
+                ranks.get(row.unit.code),
+                band_of(measure, bands) if measure is not None and bands else None,
+            )
+        )
+    return out
