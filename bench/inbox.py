@@ -6,7 +6,11 @@ Prints the time to show the first page and a page deep in the list for a provinc
     .venv/bin/python bench/inbox.py [--cases 1000000]
 """
 
-from __future__ import annotations
+import sys
+from pathlib import Path
+
+# Run as a script: the repository root first, so that `analysis` is the package, not this file.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import argparse
 import statistics
@@ -14,9 +18,9 @@ import time
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from _common import ADMIN_URL, fresh_database
 from sqlalchemy.orm import Session
 
+from bench._common import ADMIN_URL, fresh_database
 from surveyapp.db import Base
 from surveyapp.models import CaseStatus, Role, UnitLevel, User
 from surveyapp.services import cases

@@ -7,7 +7,11 @@ errors, and checks that the database holds exactly the acknowledged responses.
     .venv/bin/python bench/submit.py [--seconds 30] [--clients 32] [--workers 2]
 """
 
-from __future__ import annotations
+import sys
+from pathlib import Path
+
+# Run as a script: the repository root first, so that `analysis` is the package, not this file.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import argparse
 import http.client
@@ -21,11 +25,11 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from _common import ADMIN_URL, fresh_database
+
+from bench._common import ADMIN_URL, fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 CSRF_RE = re.compile(rb'name="csrf_token" type="hidden" value="([^"]+)"')
