@@ -15,10 +15,11 @@ from sqlalchemy import select
 
 from surveyapp.clock import now
 from surveyapp.db import session_scope
-from surveyapp.models import Campaign, Counter, Dossier, Role, Stream
+from surveyapp.models import Campaign, Counter, Dossier, Role, Stream, Unit, UnitLevel
 from surveyapp.services import (
     accounts,
     demo,
+    exports,
     imports,
     instruments,
     links,
@@ -362,6 +363,64 @@ def rebuild_rollups_command() -> None:
     )
 
 
+@click.command("export-scores")
+@click.option("--period", required=True, help="YYYY, YYYY-Qn or YYYY-MM")
+@click.option("--level", required=True, type=click.Choice([lv.value for lv in UnitLevel]))
+@click.option("--format", "kind", required=True, type=click.Choice(["csv", "xlsx"]))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option(
+    "--appraisal",
+    type=click.Path(exists=True, dir_okay=False),
+    help="CSV or XLSX with unit_code, appraisal_points.",
+)
+@click.option("--parent", "parent_code", help="Only units under this unit (default: the province).")
+@click.option(
+    "--stream",
+    type=click.Choice([s.value for s in Stream] + ["all"]),
+    default="official",
+    show_default=True,
+)
+@with_appcontext
+def export_scores_command(
+    period: str,
+    level: str,
+    kind: str,
+    out: str,
+    appraisal: str | None,
+    parent_code: str | None,
+    stream: str,
+) -> None:
+    """Sociological survey scores for the PAR council: one row per unit."""
+    with session_scope() as session:
+        try:
+            parsed = parse_period(period)
+            parent = (
+                units.get_unit(session, parent_code)
+                if parent_code
+                else session.scalars(
+                    select(Unit).where(Unit.parent_id.is_(None)).order_by(Unit.code)
+                ).first()
+            )
+            if parent is None:
+                fail("chưa có đơn vị nào.")
+            export = exports.scores_export(
+                session,
+                parent=parent,
+                level=UnitLevel(level),
+                period=parsed,
+                appraisal=exports.read_appraisal(appraisal) if appraisal else None,
+                generated_at=now(),
+                stream=None if stream == "all" else Stream(stream),
+            )
+        except ServiceError as error:
+            fail(error.render())
+    if kind == "csv":
+        exports.write_csv(export.scores, out)
+    else:
+        exports.write_xlsx(export, out)
+    click.echo(f"{out}\t{len(export.scores.rows)} đơn vị")
+
+
 def register_cli(app: Flask) -> None:
     for command in (
         db_group,
@@ -376,5 +435,6 @@ def register_cli(app: Flask) -> None:
         dossier_link_command,
         create_user_command,
         rebuild_rollups_command,
+        export_scores_command,
     ):
         app.cli.add_command(command)

@@ -179,51 +179,24 @@ def unit_table(
     filters: Filters | None = None,
 ) -> list[UnitRow]:
     """Each unit's index over itself and everything below it: one rollup query, or one raw
-    GROUP BY when filters the rollup does not hold are set."""
-    subtree: dict[int, list[int]] = {}
-    all_ids: set[int] = set()
-    for unit in units:
-        ids = list(session.scalars(select(Unit.id).where(Unit.path.startswith(unit.path))))
-        subtree[unit.id] = ids
-        all_ids.update(ids)
+    GROUP BY when filters the rollup does not hold are set.
+
+    ``respondents`` is read off the rollup too: the answers (any level, "don't know" included)
+    to the unit's most-answered item, which every respondent answers when an item is required.
+    """
+    paths = list(session.execute(select(Unit.id, Unit.path)))
+    subtree = {unit.id: [i for i, path in paths if path.startswith(unit.path)] for unit in units}
+    all_ids = sorted({i for ids in subtree.values() for i in ids})
     if filters is not None and filters.any:
-        counts = counts_by_unit_filtered(
-            session, sorted(all_ids), period, instrument, stream, filters
-        )
+        counts = counts_by_unit_filtered(session, all_ids, period, instrument, stream, filters)
     else:
-        counts = counts_by_unit(session, sorted(all_ids), period, instrument, stream)
-    respondents = respondents_by_unit(session, sorted(all_ids), period, instrument, stream)
-    return [
-        UnitRow(
-            unit,
-            index_of(instrument, merge(counts, subtree[unit.id]), unit.code),
-            sum(respondents.get(i, 0) for i in subtree[unit.id]),
-        )
-        for unit in units
-    ]
-
-
-def respondents_by_unit(
-    session: Session,
-    unit_ids: Sequence[int],
-    period: Period,
-    instrument: InstrumentView,
-    stream: Stream | None = None,
-) -> dict[int, int]:
-    """Reportable responses per unit in the period (index on unit_id, period)."""
-    query = (
-        select(Response.unit_id, func.count())
-        .where(
-            Response.unit_id.in_(unit_ids),
-            Response.instrument_id == instrument.id,
-            Response.period.between(period.first_month, period.last_month),
-            Response.status == ResponseStatus.REPORTABLE,
-        )
-        .group_by(Response.unit_id)
-    )
-    if stream is not None:
-        query = query.where(Response.stream == stream)
-    return {unit_id: int(n) for unit_id, n in session.execute(query)}
+        counts = counts_by_unit(session, all_ids, period, instrument, stream)
+    rows = []
+    for unit in units:
+        merged = merge(counts, subtree[unit.id])
+        respondents = max((sum(levels.values()) for levels in merged.values()), default=0)
+        rows.append(UnitRow(unit, index_of(instrument, merged, unit.code), respondents))
+    return rows
 
 
 # --- Rollup maintenance ---------------------------------------------------------------------

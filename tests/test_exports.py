@@ -1,0 +1,209 @@
+"""export-scores: the PAR council's file, CSV and XLSX, equal to the analysis engine's figures."""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from openpyxl import load_workbook
+from sqlalchemy.orm import Session
+
+from surveyapp.models import UnitLevel
+from surveyapp.services.access import scope_for
+from surveyapp.services.exports import safe_cell
+from surveyapp.services.par import par_table, save_scheme
+from surveyapp.services.periods import parse_period
+from tests.conftest import NOW
+from tests.factories import RATING_CODES, build_world, make_counter, make_unit, submit_response
+
+
+@pytest.fixture
+def scored(session: Session) -> dict:
+    world = build_world(session)
+    tricky = make_unit(
+        session,
+        "P.D9",
+        name='=HYPERLINK("http://x")',
+        level=UnitLevel.DISTRICT,
+        parent=world["units"]["p"],
+    )
+    make_counter(session, tricky)
+    session.commit()
+    good = dict.fromkeys(RATING_CODES, 5) | {"OVR": 5}
+    mixed = good | dict.fromkeys(["S23", "S24", "S25", "S26", "S27"], 3)
+    for _ in range(60):
+        submit_response(session, world["counters"]["P.D1"], good)
+        submit_response(session, world["counters"]["P.D2"], mixed)
+    scheme = save_scheme(
+        session,
+        scope_for(session, world["users"]["par"]),
+        now=NOW,
+        province_code="P",
+        level=UnitLevel.DISTRICT,
+        year=2026,
+        instrument_code="COUNTER",
+        appraisal_max=Decimal(65),
+        criteria=[{"code": "SXH", "source": "SIPAS", "max_points": "35"}],
+        ranking_bands=[{"label": "Tốt", "lower": "85"}, {"label": "Khá", "lower": "75"}],
+        decision="QĐ thử",
+    )
+    session.commit()
+    return {"world": world, "scheme": scheme}
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_csv_export_matches_the_engine(
+    app: Flask, scored: dict, session: Session, tmp_path: Path
+) -> None:
+    appraisal = write(
+        tmp_path, "tham-dinh.csv", "unit_code,appraisal_points\nP.D1,50.5\nP.D2,61\nP.D9,40\n"
+    )
+    out = tmp_path / "diem.csv"
+    result = app.test_cli_runner().invoke(
+        args=[
+            "export-scores",
+            "--period",
+            "2026",
+            "--level",
+            "district",
+            "--format",
+            "csv",
+            "--out",
+            str(out),
+            "--appraisal",
+            appraisal,
+            "--stream",
+            "all",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM for Excel
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    header = list(rows[0])
+    assert header[:8] == [
+        "unit_code",
+        "unit_name",
+        "level",
+        "period",
+        "n",
+        "sipas",
+        "sipas_ci_low",
+        "sipas_ci_high",
+    ]
+    assert header[8:13] == ["TC", "TT", "CC", "KQ", "PA"]
+    assert header[13:] == [
+        "reliable",
+        "survey_points",
+        "appraisal_points",
+        "total_points",
+        "par_index",
+        "rank",
+        "band",
+    ]
+    by_unit = {r["unit_code"]: r for r in rows}
+    engine = {
+        r.unit.code: r
+        for r in par_table(
+            session,
+            scored["scheme"],
+            parse_period("2026"),
+            {"P.D1": Decimal("50.5"), "P.D2": Decimal(61), "P.D9": Decimal(40)},
+            stream=None,
+        )
+    }
+    d2 = by_unit["P.D2"]
+    assert d2["sipas"] == str(engine["P.D2"].index.percent()) == "80.00"  # officials element 0
+    assert d2["CC"] == "0.00"
+    assert d2["TC"] == "100.00"
+    assert d2["survey_points"] == "28.00"
+    assert d2["total_points"] == "89.00"
+    assert by_unit["P.D1"]["total_points"] == "85.50"
+    assert (by_unit["P.D2"]["rank"], by_unit["P.D1"]["rank"]) == ("1", "2")
+    assert by_unit["P.D2"]["band"] == "Tốt"
+    assert by_unit["P.D1"]["unit_name"] == "Đơn vị P.D1"
+    # No answers at P.D9: nothing published, no rank; its name is no formula.
+    assert by_unit["P.D9"]["sipas"] == ""
+    assert by_unit["P.D9"]["rank"] == ""
+    assert by_unit["P.D9"]["unit_name"].startswith("'=")
+
+
+def test_xlsx_export_has_header_block_and_items(app: Flask, scored: dict, tmp_path: Path) -> None:
+    out = tmp_path / "diem.xlsx"
+    result = app.test_cli_runner().invoke(
+        args=[
+            "export-scores",
+            "--period",
+            "2026",
+            "--level",
+            "district",
+            "--format",
+            "xlsx",
+            "--out",
+            str(out),
+            "--stream",
+            "all",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    book = load_workbook(out)
+    scores, items = book.worksheets
+    assert scores["A1"].value == "Tỉnh / Province"
+    assert scores["B2"].value == "2026"
+    header_row = next(r for r in scores.iter_rows(values_only=True) if r and r[0] == "unit_code")
+    assert "appraisal_points" not in header_row  # no appraisal file given
+    data = [r for r in scores.iter_rows(values_only=True) if r and r[0] == "P.D2"][0]
+    assert data[5] == pytest.approx(80.0)
+    item_rows = list(items.iter_rows(values_only=True))
+    assert item_rows[0] == ("unit_code", "element", "item", "satisfied", "valid", "index")
+    s23 = next(r for r in item_rows if r[0] == "P.D2" and r[2] == "S23")
+    assert (s23[3], s23[4], s23[5]) == (0, 60, 0.0)
+
+
+def test_bad_inputs_are_explained(app: Flask, scored: dict, tmp_path: Path) -> None:
+    runner = app.test_cli_runner()
+    base = [
+        "export-scores",
+        "--period",
+        "2026",
+        "--format",
+        "csv",
+        "--out",
+        str(tmp_path / "x.csv"),
+    ]
+    no_scheme = runner.invoke(args=[*base, "--level", "commune"])
+    assert no_scheme.exit_code == 1
+    assert "Chưa có cấu hình điểm CCHC" in no_scheme.output
+    bad = write(tmp_path, "a.csv", "unit_code,appraisal_points\nP.D1,năm mươi\n")
+    result = runner.invoke(args=[*base, "--level", "district", "--appraisal", bad])
+    assert result.exit_code == 1
+    assert "dòng 2" in result.output
+    period = runner.invoke(
+        args=[
+            "export-scores",
+            "--period",
+            "26",
+            "--level",
+            "district",
+            "--format",
+            "csv",
+            "--out",
+            str(tmp_path / "y.csv"),
+        ]
+    )
+    assert period.exit_code == 1
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx"])
+def test_formula_cells_are_neutralised(value: str) -> None:
+    assert safe_cell(value) == "'" + value
+    assert safe_cell("Xã Hòa Bình") == "Xã Hòa Bình"
+    assert safe_cell(Decimal("-1.5")) == Decimal("-1.5")
