@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,9 +32,11 @@ from surveyapp.models import (
     UnitLevel,
     User,
 )
+from surveyapp.services.access import scope_for
 from surveyapp.services.accounts import create_user
 from surveyapp.services.cases import CasePolicy, add_working_days
 from surveyapp.services.instruments import load_builtin_instruments
+from surveyapp.services.par import save_scheme
 from surveyapp.services.responses import (
     NewResponse,
     apply_profile_column,
@@ -97,6 +100,7 @@ def seed_demo(
         session, instrument, campaign, counters, dossiers, responses, seed, now, timezone
     )
     _seed_users(session, now)
+    _seed_par_schemes(session, now)
     return DemoResult(len(units), len(counters), len(dossiers), added)
 
 
@@ -107,6 +111,37 @@ DEMO_USERS = [
     ("lanhdao.dh@anlac.demo", Role.UNIT_MANAGER, "AL.DH", "Lãnh đạo UBND huyện Đông Hòa"),
     ("motcua.dh@anlac.demo", Role.COUNTER_STAFF, "AL.DH", "Cán bộ một cửa Đông Hòa"),
 ]
+
+
+def _seed_par_schemes(session: Session, now: datetime) -> None:
+    """Demo PAR settings: 35 survey points of 100 for districts, 30 for communes and departments."""
+    admin = session.scalar(select(User).where(User.email == DEMO_USERS[0][0]))
+    if admin is None:
+        return
+    scope = scope_for(session, admin)
+    for level, survey in (
+        (UnitLevel.DISTRICT, 35),
+        (UnitLevel.COMMUNE, 30),
+        (UnitLevel.DEPARTMENT, 30),
+    ):
+        save_scheme(
+            session,
+            scope,
+            province_code=PROVINCE[0],
+            level=level,
+            year=now.year,
+            instrument_code="COUNTER",
+            appraisal_max=Decimal(100 - survey),
+            criteria=[{"code": "SXH", "source": "SIPAS", "max_points": str(survey)}],
+            ranking_bands=[
+                {"label": "Tốt", "lower": "85"},
+                {"label": "Khá", "lower": "75"},
+                {"label": "Trung bình", "lower": "50"},
+                {"label": "Yếu", "lower": "0"},
+            ],
+            decision="Cấu hình mẫu",
+            now=now,
+        )
 
 
 def _seed_users(session: Session, now: datetime) -> None:
