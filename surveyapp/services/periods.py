@@ -30,14 +30,36 @@ class Period:
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end
 
+    @property
+    def whole_months(self) -> bool:
+        """True when the period starts on a 1st and ends on a month's last day (rollup-able)."""
+        return self.start.day == 1 and (self.end + timedelta(days=1)).day == 1
+
 
 def _month_end(year: int, month: int) -> date:
     following = date(year + month // 12, month % 12 + 1, 1)
     return following - timedelta(days=1)
 
 
+RANGE_SEPARATOR = ".."
+
+
 def parse_period(text: str) -> Period:
-    """Parse ``2026``, ``2026-Q2`` or ``2026-05``; raise InvalidInput with the accepted forms."""
+    """Parse ``2026``, ``2026-Q2``, ``2026-05`` or a custom range ``2026-01-15..2026-03-10``;
+    raise InvalidInput with the accepted forms."""
+    if RANGE_SEPARATOR in text:
+        first, _, last = text.strip().partition(RANGE_SEPARATOR)
+        try:
+            start, end = date.fromisoformat(first), date.fromisoformat(last)
+        except ValueError:
+            start = end = None
+        if start is None or end is None or end < start:
+            raise InvalidInput(
+                N_("Kỳ báo cáo '%(text)s' không hợp lệ; dùng YYYY, YYYY-Qn hoặc YYYY-MM."),
+                field="period",
+                text=text,
+            )
+        return Period(text.strip(), start, end)
     match = PERIOD_RE.match(text.strip())
     if not match or not 1900 <= int(match.group(1)) <= 2999:
         raise InvalidInput(

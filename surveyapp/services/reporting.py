@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
@@ -103,9 +105,11 @@ def counts_by_unit_filtered(
     instrument: InstrumentView,
     stream: Stream | None,
     filters: Filters,
+    timezone: str = "Asia/Ho_Chi_Minh",
 ) -> Counts:
     """The same table as ``counts_by_unit``, counted from the raw answers with extra filters
-    (channel, service field of the dossier, respondent type); one GROUP BY in the database."""
+    (channel, service field of the dossier, respondent type) or over a custom range of days
+    (local dates in ``timezone``); one GROUP BY in the database."""
     query = (
         select(Response.unit_id, Answer.item_id, Answer.value, func.count())
         .join(Answer, Answer.response_id == Response.id)
@@ -118,6 +122,11 @@ def counts_by_unit_filtered(
         )
         .group_by(Response.unit_id, Answer.item_id, Answer.value)
     )
+    if not period.whole_months:
+        zone = ZoneInfo(timezone)
+        start = datetime.combine(period.start, time(0), tzinfo=zone)
+        end = datetime.combine(period.end + timedelta(days=1), time(0), tzinfo=zone)
+        query = query.where(Response.submitted_at >= start, Response.submitted_at < end)
     if stream is not None:
         query = query.where(Response.stream == stream)
     if filters.channel is not None:
@@ -177,6 +186,7 @@ def unit_table(
     instrument: InstrumentView,
     stream: Stream | None = None,
     filters: Filters | None = None,
+    timezone: str = "Asia/Ho_Chi_Minh",
 ) -> list[UnitRow]:
     """Each unit's index over itself and everything below it: one rollup query, or one raw
     GROUP BY when filters the rollup does not hold are set.
@@ -187,8 +197,10 @@ def unit_table(
     paths = list(session.execute(select(Unit.id, Unit.path)))
     subtree = {unit.id: [i for i, path in paths if path.startswith(unit.path)] for unit in units}
     all_ids = sorted({i for ids in subtree.values() for i in ids})
-    if filters is not None and filters.any:
-        counts = counts_by_unit_filtered(session, all_ids, period, instrument, stream, filters)
+    if (filters is not None and filters.any) or not period.whole_months:
+        counts = counts_by_unit_filtered(
+            session, all_ids, period, instrument, stream, filters or Filters(), timezone
+        )
     else:
         counts = counts_by_unit(session, all_ids, period, instrument, stream)
     rows = []

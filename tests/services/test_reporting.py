@@ -128,3 +128,56 @@ def test_raw_counting_with_filters_agrees_with_the_rollup(session: Session) -> N
     assert {k: dict(v) for k, v in rolled.items()} == {k: dict(v) for k, v in raw_all.items()}
     kiosk = counts_by_unit_filtered(session, ids, year, view, None, Filters(channel=Channel.KIOSK))
     assert dict(kiosk) == {}
+
+
+def test_custom_range_counts_only_those_days(session: Session) -> None:
+    world = build_world(session)
+    d1 = world["counters"]["P.D1"]
+    # NOW is 15 June 2026, 10:00 in Hà Nội.
+    submit_response(session, d1, dict.fromkeys(RATING_CODES, 5) | {"OVR": 5}, now=NOW)
+    submit_response(
+        session, d1, dict.fromkeys(RATING_CODES, 1) | {"OVR": 1}, now=NOW + timedelta(days=10)
+    )
+    instrument = session.scalars(select(Instrument).where(Instrument.code == "COUNTER")).one()
+    view = instrument_view(session, instrument.id, instrument.source_hash)
+    unit = session.scalars(select(Unit).where(Unit.code == "P.D1")).one()
+    whole = reporting.unit_table(session, [unit], parse_period("2026-06"), view)[0]
+    first_half = reporting.unit_table(
+        session, [unit], parse_period("2026-06-01..2026-06-20"), view
+    )[0]
+    assert whole.respondents == 2
+    assert whole.index.percent() == Decimal("50.00")
+    assert first_half.respondents == 1
+    assert first_half.index.percent() == Decimal("100.00")
+    assert not parse_period("2026-06-01..2026-06-20").whole_months
+    assert parse_period("2026-Q2").whole_months
+
+
+def test_bad_custom_ranges_are_refused() -> None:
+    import pytest
+
+    from surveyapp.services.errors import InvalidInput
+
+    for text in ("2026-06-20..2026-06-01", "2026-06-01..x", "2026-02-30..2026-03-01"):
+        with pytest.raises(InvalidInput):
+            parse_period(text)
+
+
+def test_rollup_equals_raw_after_imports(app: Flask, session: Session, tmp_path) -> None:
+    build_world(session)
+    items = ",".join(RATING_CODES)
+    lines = [
+        f"P.D1,2026-03-{d:02d}," + ",".join(str((d + i) % 6) for i in range(19))
+        for d in range(1, 29)
+    ]
+    path = tmp_path / "r.csv"
+    path.write_text(f"unit_code,submitted_at,{items}\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(
+        args=["import-responses", str(path), "--instrument", "COUNTER"]
+    )
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    assert rollup(session) == raw(session)
+    assert sum(raw(session).values()) == sum(
+        1 for line in lines for v in line.split(",")[2:] if v != ""
+    )
