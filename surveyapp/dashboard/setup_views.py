@@ -44,6 +44,13 @@ STREAM_LABELS = {
 }
 
 
+def _instrument_and_stream_choices(form: CampaignForm | ImportForm) -> None:
+    form.instrument.choices = [
+        (str(i.id), f"{i.code} v{i.version}") for i in setup.published_instruments(get_session())
+    ]
+    form.stream.choices = [(s.value, str(label)) for s, label in STREAM_LABELS.items()]
+
+
 # --- Units ----------------------------------------------------------------------------------
 
 
@@ -160,10 +167,7 @@ def fields() -> ResponseReturnValue:
 def campaigns() -> ResponseReturnValue:
     db = get_session()
     form = CampaignForm()
-    form.instrument.choices = [
-        (str(i.id), f"{i.code} v{i.version}") for i in setup.published_instruments(db)
-    ]
-    form.stream.choices = [(s.value, str(label)) for s, label in STREAM_LABELS.items()]
+    _instrument_and_stream_choices(form)
     form.units.choices = [(u.code, f"{u.code} — {u.name}") for u in visible_units(db, scope())]
     code = 200
     if request.method == "POST":
@@ -259,10 +263,7 @@ def manage_instruments() -> ResponseReturnValue:
 def import_responses() -> ResponseReturnValue:
     db = get_session()
     form = ImportForm()
-    form.instrument.choices = [
-        (str(i.id), f"{i.code} v{i.version}") for i in setup.published_instruments(db)
-    ]
-    form.stream.choices = [(s.value, str(label)) for s, label in STREAM_LABELS.items()]
+    _instrument_and_stream_choices(form)
     errors: list[str] = []
     code = 200
     if request.method == "POST":
