@@ -421,6 +421,32 @@ def export_scores_command(
     click.echo(f"{out}\t{len(export.scores.rows)} đơn vị")
 
 
+@click.command("export-responses")
+@click.option("--format", "kind", required=True, type=click.Choice(["csv", "xlsx"]))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option("--period", help="YYYY, YYYY-Qn, YYYY-MM or YYYY-MM-DD..YYYY-MM-DD")
+@click.option("--unit", "unit_code", help="Only this unit and the units below it.")
+@with_appcontext
+def export_responses_command(
+    kind: str, out: str, period: str | None, unit_code: str | None
+) -> None:
+    """One row per reportable response, one column per item code; no personal data; streamed."""
+    with session_scope() as session:
+        try:
+            export = exports.responses_export(
+                session,
+                period=parse_period(period) if period else None,
+                unit=units.get_unit(session, unit_code) if unit_code else None,
+                timezone=current_app.config["TIMEZONE"],
+            )
+        except ServiceError as error:
+            fail(error.render())
+        writer = exports.write_rows_csv if kind == "csv" else exports.write_rows_xlsx
+        with click.progressbar(length=export.total, label="Đang xuất", file=sys.stderr) as bar:
+            written = writer(export.header, export.rows, out, bar.update)
+    click.echo(f"{out}\t{written} phiếu")
+
+
 def register_cli(app: Flask) -> None:
     for command in (
         db_group,
@@ -436,5 +462,6 @@ def register_cli(app: Flask) -> None:
         create_user_command,
         rebuild_rollups_command,
         export_scores_command,
+        export_responses_command,
     ):
         app.cli.add_command(command)

@@ -207,3 +207,100 @@ def test_formula_cells_are_neutralised(value: str) -> None:
     assert safe_cell(value) == "'" + value
     assert safe_cell("Xã Hòa Bình") == "Xã Hòa Bình"
     assert safe_cell(Decimal("-1.5")) == Decimal("-1.5")
+
+
+def test_export_responses_streams_without_personal_data(
+    app: Flask, session: Session, tmp_path: Path
+) -> None:
+    from surveyapp.models import ResponseStatus
+    from surveyapp.services import moderation
+
+    world = build_world(session)
+    first = submit_response(
+        session,
+        world["counters"]["P.D1"],
+        dict.fromkeys(RATING_CODES, 4) | {"OVR": 5, "RTYPE": 2},
+        comment="Gọi tôi 0912345678",
+    )
+    submit_response(session, world["counters"]["P.D2"], dict.fromkeys(RATING_CODES, 2) | {"OVR": 2})
+    spam = submit_response(session, world["counters"]["P.D1.X"])
+    moderation.set_response_status(
+        session, scope_for(session, world["users"]["par"]), spam.id, ResponseStatus.SPAM, NOW
+    )
+    session.commit()
+    runner = app.test_cli_runner()
+    out = tmp_path / "phieu.csv"
+    result = runner.invoke(args=["export-responses", "--format", "csv", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(text.splitlines()))
+    assert len(rows) == 2  # the spam response is left out
+    assert list(rows[0])[:11] == [
+        "submitted_at",
+        "period",
+        "unit_code",
+        "counter_code",
+        "channel",
+        "stream",
+        "instrument",
+        "respondent_type",
+        "sex",
+        "age_band",
+        "has_dossier",
+    ]
+    assert "S15" in rows[0]
+    assert "OVR" in rows[0]
+    mine = next(r for r in rows if r["unit_code"] == "P.D1")
+    assert (mine["S15"], mine["OVR"], mine["RTYPE"], mine["respondent_type"]) == (
+        "4",
+        "5",
+        "2",
+        "organisation",
+    )
+    assert mine["submitted_at"] == "2026-06-15T10:00:00+07:00"
+    for secret in ("0912345678", "Gọi tôi", first.receipt_code):
+        assert secret not in text
+    only_d1 = tmp_path / "d1.xlsx"
+    result = runner.invoke(
+        args=[
+            "export-responses",
+            "--format",
+            "xlsx",
+            "--out",
+            str(only_d1),
+            "--unit",
+            "P.D1",
+            "--period",
+            "2026-06",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    sheet = load_workbook(only_d1).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert len(values) == 2
+    assert values[1][2] == "P.D1"
+    nothing = runner.invoke(
+        args=[
+            "export-responses",
+            "--format",
+            "csv",
+            "--out",
+            str(tmp_path / "n.csv"),
+            "--period",
+            "2025",
+        ]
+    )
+    assert "0 phiếu" in nothing.output
+    bad = runner.invoke(
+        args=[
+            "export-responses",
+            "--format",
+            "csv",
+            "--out",
+            str(tmp_path / "b.csv"),
+            "--unit",
+            "NOPE",
+        ]
+    )
+    assert bad.exit_code == 1
+    assert "NOPE" in bad.output
