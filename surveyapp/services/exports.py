@@ -355,6 +355,19 @@ def responses_export(
     return ResponsesExport(RESPONSE_COLUMNS + codes, int(total), rows())
 
 
+def _reported(
+    rows: Iterator[list[Any]], progress: Callable[[int], None] | None, written: list[int]
+) -> Iterator[list[Any]]:
+    """Pass rows through, counting them in ``written[0]`` and reporting every thousand."""
+    for row in rows:
+        yield row
+        written[0] += 1
+        if progress and written[0] % 1000 == 0:
+            progress(1000)
+    if progress:
+        progress(written[0] % 1000)
+
+
 def write_rows_csv(
     header: list[str],
     rows: Iterator[list[Any]],
@@ -362,18 +375,13 @@ def write_rows_csv(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Stream rows to a UTF-8 (BOM) CSV file; returns the number of rows written."""
-    count = 0
+    written = [0]
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
-        for row in rows:
+        for row in _reported(rows, progress, written):
             writer.writerow(["" if v is None else safe_cell(v) for v in row])
-            count += 1
-            if progress and count % 1000 == 0:
-                progress(1000)
-    if progress:
-        progress(count % 1000)
-    return count
+    return written[0]
 
 
 def write_rows_xlsx(
@@ -388,13 +396,8 @@ def write_rows_xlsx(
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Phiếu trả lời")
     sheet.append(header)
-    count = 0
-    for row in rows:
+    written = [0]
+    for row in _reported(rows, progress, written):
         sheet.append([safe_cell(v) for v in row])
-        count += 1
-        if progress and count % 1000 == 0:
-            progress(1000)
-    if progress:
-        progress(count % 1000)
     book.save(path)
-    return count
+    return written[0]
