@@ -23,7 +23,7 @@ from surveyapp.dashboard.forms import (
 )
 from surveyapp.dashboard.views import _commit_or_form_error, requires, scope
 from surveyapp.db import get_session
-from surveyapp.models import Channel, Stream, Unit, UnitLevel
+from surveyapp.models import Channel, Instrument, Stream, Unit, UnitLevel
 from surveyapp.public.forms import answers_from, survey_form_class
 from surveyapp.services import imports, instruments, setup, units
 from surveyapp.services import responses as response_service
@@ -269,9 +269,7 @@ def import_responses() -> ResponseReturnValue:
     if request.method == "POST":
         if form.validate_on_submit():
             try:
-                chosen = next(
-                    i for i in setup.published_instruments(db) if str(i.id) == form.instrument.data
-                )
+                chosen = db.get_one(Instrument, int(form.instrument.data))  # a validated choice
                 options = imports.ImportOptions(
                     instrument=instruments.get_instrument(db, chosen.code, chosen.version),
                     timezone=current_app.config["TIMEZONE"],

@@ -34,8 +34,9 @@ from surveyapp.dashboard.forms import (
     UserForm,
 )
 from surveyapp.db import get_session
+from surveyapp.errors import render_error
 from surveyapp.models import CaseStatus, ResponseStatus, Role
-from surveyapp.services import accounts, cases, moderation, qr, units
+from surveyapp.services import accounts, audit, cases, moderation, qr, units
 from surveyapp.services.access import (
     ASSIGNABLE_ROLES,
     Permission,
@@ -46,6 +47,7 @@ from surveyapp.services.access import (
 )
 from surveyapp.services.errors import N_, InvalidInput, ServiceError
 from surveyapp.services.periods import parse_period
+from surveyapp.services.snapshots import instrument_view
 
 ROLE_LABELS = {
     Role.ADMIN: lazy_gettext("Quản trị hệ thống"),
@@ -285,9 +287,6 @@ def show_case(case_id: int) -> ResponseReturnValue:
         case = cases.get_case(db, scope(), case_id)
     forms["assign"].assignee.data = str(case.assignee_id or "")
     forms["status"].status.data = case.status.value
-    from surveyapp.services.audit import history
-    from surveyapp.services.snapshots import instrument_view
-
     response = case.response
     view = instrument_view(db, response.instrument_id, response.instrument.source_hash)
     items = {i.id: i for i in view.items}
@@ -300,7 +299,7 @@ def show_case(case_id: int) -> ResponseReturnValue:
             for a in sorted(response.answers, key=lambda a: items[a.item_id].position)
         ],
         instrument=view,
-        history=history(db, "case", case.id),
+        history=audit.history(db, "case", case.id),
         people={u.id: u.email for u in accounts.list_users(db, scope())},
         moment=now(),
         response_statuses=moderation.SETTABLE,
@@ -481,7 +480,5 @@ def update_user(user_id: int) -> ResponseReturnValue:
 
 @bp.errorhandler(ServiceError)
 def dashboard_service_error(error: ServiceError) -> ResponseReturnValue:
-    from surveyapp.errors import render_error
-
     get_session().rollback()
     return render_error(error.status_code, error.render(gettext))

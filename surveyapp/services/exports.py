@@ -7,7 +7,6 @@ carriage return) is neutralised with a leading apostrophe.
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -187,7 +186,7 @@ def _score_row(
 
 
 def write_csv(sheet: Sheet, path: str | Path) -> None:
-    Path(path).write_bytes(csv_bytes(sheet))
+    write_rows_csv(sheet.header, iter(sheet.rows), path)
 
 
 def write_xlsx(export: ScoresExport, path: str | Path) -> None:
@@ -212,26 +211,10 @@ def write_xlsx(export: ScoresExport, path: str | Path) -> None:
     book.save(path)
 
 
-def _plain(value: Any) -> Any:
-    return (
-        f"{value:.2f}" if isinstance(value, Decimal) and value.as_tuple().exponent == -2 else value
-    )
-
-
 def _xlsx_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)  # a number cell, shown with the figure's decimals
     return safe_cell(value)
-
-
-def csv_bytes(sheet: Sheet) -> bytes:
-    """UTF-8 with BOM so that Excel opens Vietnamese names right; 2-decimal figures as text."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(sheet.header)
-    for row in sheet.rows:
-        writer.writerow(["" if v is None else safe_cell(_plain(v)) for v in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
 RESPONSE_COLUMNS = [

@@ -7,7 +7,7 @@ result says so: all-or-nothing (the default) keeps nothing if any row is bad.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
@@ -370,8 +370,3 @@ def _flush(session: Session, batch: list[NewResponse], result: ImportResult) -> 
     result.added += len(fresh)
     result.already_present += len(present)
     batch.clear()
-
-
-def iter_errors(result: ImportResult) -> Iterator[str]:
-    for error in result.errors:
-        yield str(error)
