@@ -4,7 +4,7 @@ Imports only the standard library, numpy, scipy and statsmodels; never Flask, SQ
 surveyapp.
 """
 
-from analysis.compare import adjust, chi_square, funnel, kruskal_dunn, pairwise
+from analysis.compare import adjust, chi_square, funnel, funnel_limits, kruskal_dunn, pairwise
 from analysis.drivers import key_drivers
 from analysis.intervals import clopper_pearson, newcombe_difference, wilson
 from analysis.official import (
@@ -44,6 +44,7 @@ __all__ = [
     "chi_square",
     "cronbach",
     "funnel",
+    "funnel_limits",
     "key_drivers",
     "kish_design_effect",
     "kish_effective_n",

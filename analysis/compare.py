@@ -128,6 +128,18 @@ class FunnelPoint:
     position: str  # "above", "below" (outside 99.8%), "warning-above", "warning-below", "within"
 
 
+Z95 = 1.959963984540054
+Z998 = 3.090232306167813
+
+
+def funnel_limits(centre: float, n: float, z: float) -> tuple[float, float]:
+    """Control limits p0 ± z·sqrt(p0(1−p0)/n), clipped to [0, 1] (Spiegelhalter 2005)."""
+    if not n:
+        return 0.0, 1.0
+    half = z * math.sqrt(centre * (1 - centre) / n)
+    return max(centre - half, 0.0), min(centre + half, 1.0)
+
+
 def funnel(
     units: Mapping[str, tuple[int, float]], centre: float | None = None
 ) -> list[FunnelPoint]:
@@ -139,12 +151,8 @@ def funnel(
     points = []
     for unit, (satisfied, n) in units.items():
         share = satisfied / n if n else float("nan")
-        limits = {}
-        for z in (1.959963984540054, 3.090232306167813):
-            half = z * math.sqrt(centre * (1 - centre) / n) if n else float("inf")
-            limits[z] = (max(centre - half, 0.0), min(centre + half, 1.0))
-        low95, high95 = limits[1.959963984540054]
-        low998, high998 = limits[3.090232306167813]
+        low95, high95 = funnel_limits(centre, n, Z95)
+        low998, high998 = funnel_limits(centre, n, Z998)
         if share > high998:
             position = "above"
         elif share < low998:

@@ -25,14 +25,17 @@ class Change:
 
 
 def period_change(
-    satisfied_now: int, n_now: int, satisfied_before: int, n_before: int
+    satisfied_now: float, n_now: float, satisfied_before: float, n_before: float
 ) -> Change | None:
-    """Month-on-month or year-on-year change of a share (STATISTICS.md §2.5)."""
+    """Month-on-month or year-on-year change of a share (STATISTICS.md §2.5). Counts may be
+    fractional, for an index read as a share of its respondents."""
     if not n_now or not n_before:
         return None
-    test = test_proportions_2indep(
-        satisfied_now, n_now, satisfied_before, n_before, method="score", compare="diff"
-    )
+    # statsmodels also computes ratio and odds ratio, which divide by zero at shares of 0 or 1.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        test = test_proportions_2indep(
+            satisfied_now, n_now, satisfied_before, n_before, method="score", compare="diff"
+        )
     return Change(
         satisfied_now / n_now - satisfied_before / n_before,
         newcombe_difference(satisfied_now, n_now, satisfied_before, n_before),

@@ -58,6 +58,13 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_LOCKOUT_MINUTES": 15,
     "SESSION_IDLE_MINUTES": 30,
     "LOGIN_LIMIT": "20 per minute",
+    # Reports: Thông tư 01 scores are shown only on at least this many rated dossiers.
+    "TT01_MIN_RATINGS": 10,
+    # Dashboard exports run in the background; files are kept this long under instance/exports/.
+    "EXPORT_KEEP_HOURS": 24,
+    "EXPORT_WORKERS": 2,
+    # API tokens for GET /api/v1/... (created by officials in the dashboard).
+    "API_TOKEN_DAYS": 365,
 }
 
 

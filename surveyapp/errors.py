@@ -20,6 +20,7 @@ MESSAGES = {
         N_("Yêu cầu không hợp lệ"),
         N_("Trình duyệt đã gửi dữ liệu không hợp lệ. Vui lòng thử lại."),
     ),
+    401: (N_("Cần đăng nhập"), N_("Vui lòng đăng nhập để tiếp tục.")),
     403: (N_("Không có quyền truy cập"), N_("Bạn không có quyền xem trang này.")),
     404: (N_("Không tìm thấy trang"), N_("Địa chỉ này không tồn tại hoặc đã ngừng sử dụng.")),
     405: (N_("Thao tác không được hỗ trợ"), N_("Trang này không nhận thao tác vừa gửi.")),

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, request
-from flask_babel import format_date, format_datetime, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 from surveyapp.models import localized
 
@@ -32,6 +33,14 @@ def register_template_helpers(app: Flask) -> None:
     @app.template_filter("localdatetime")
     def localdatetime(moment: datetime | None) -> str:
         return format_datetime(moment, "short") if moment is not None else ""
+
+    @app.template_filter("num")
+    def num(value: Any, places: int = 2) -> str:
+        """A figure in the reader's locale (85,21 in Vietnamese); an em dash when absent."""
+        if value is None:
+            return "—"
+        rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+        return format_decimal(rounded, format="#,##0." + "0" * places if places else "#,##0")
 
     @app.context_processor
     def inject() -> dict[str, Any]:

@@ -1,13 +1,29 @@
-"""API endpoints."""
+"""API endpoints: health, and the indices a unit dashboard shows, as JSON (OpenAPI in
+openapi.json beside this file). Authentication: an API token (``Authorization: Bearer …``) or the
+dashboard session; the scope is the official's, as in the dashboard."""
 
 from __future__ import annotations
 
-from flask import jsonify
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from flask import Response as FlaskResponse
+from flask import current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+from flask_login import current_user
 from sqlalchemy import text
 
 from surveyapp.api import bp
+from surveyapp.clock import now
 from surveyapp.db import get_session
+from surveyapp.errors import render_error
+from surveyapp.models import User, localized
+from surveyapp.services import api_tokens, dashboards
+from surveyapp.services.access import Scope, get_visible_unit, scope_for
+from surveyapp.services.errors import N_, InvalidInput
+from surveyapp.services.periods import parse_period
 
 
 @bp.get("/health")
@@ -15,3 +31,118 @@ def health() -> ResponseReturnValue:
     """Liveness and database reachability, for load balancers and monitoring."""
     get_session().execute(text("SELECT 1"))
     return jsonify(status="ok")
+
+
+@cache
+def _spec() -> bytes:
+    return resources.files("surveyapp.api").joinpath("openapi.json").read_bytes()
+
+
+@bp.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    return FlaskResponse(_spec(), mimetype="application/json")
+
+
+def api_user() -> User | None:
+    """The official behind a bearer token, else the signed-in dashboard user."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != "bearer":
+            return None
+        user = api_tokens.authenticate(get_session(), raw.strip(), now())
+        get_session().commit()  # last-used time
+        return user
+    return current_user if current_user.is_authenticated else None  # type: ignore[no-any-return]
+
+
+def api_scope() -> Scope | None:
+    if "api_scope" not in g:
+        user = api_user()
+        g.api_scope = scope_for(get_session(), user) if user is not None else None
+    return g.api_scope  # type: ignore[no-any-return]
+
+
+def unauthorized() -> ResponseReturnValue:
+    body, code = render_error(401, gettext("Cần mã truy cập API hợp lệ hoặc đăng nhập."))
+    return body, code, {"WWW-Authenticate": 'Bearer realm="surveyapp"'}
+
+
+def _figure(f: dashboards.Figure, names: dict[str, dict[str, str]], locale: str) -> dict[str, Any]:
+    out = f.as_dict()
+    if f.index.code in names:
+        out["name"] = localized(names[f.index.code], locale)
+    return out
+
+
+@bp.get("/units/<code>/indices")
+def unit_indices(code: str) -> ResponseReturnValue:
+    scope = api_scope()
+    if scope is None:
+        return unauthorized()
+    db = get_session()
+    unit = get_visible_unit(db, scope, code)
+    period_text = (request.args.get("period") or "").strip()
+    if not period_text:
+        raise InvalidInput(N_("Thiếu tham số period (YYYY, YYYY-Qn hoặc YYYY-MM)."), field="period")
+    period = parse_period(period_text[:40])
+    stream, filters, instrument = dashboards.parse_filters(db, request.args)
+    view = dashboards.unit_dashboard(
+        db,
+        unit,
+        dashboards.Query(period, stream, filters, instrument),
+        timezone=current_app.config["TIMEZONE"],
+    )
+    locale = request.args.get("lang") if request.args.get("lang") in ("vi", "en") else "vi"
+    names = view.element_names
+    return jsonify(
+        unit={"code": unit.code, "name": unit.name, "level": unit.level.value},
+        period={
+            "label": period.label,
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+        },
+        instrument={"code": view.instrument.code, "version": view.instrument.version},
+        stream=stream.value if stream else "all",
+        filters={
+            "channel": filters.channel.value if filters.channel else None,
+            "field": request.args.get("field") or None,
+            "respondent_type": filters.respondent_type.value if filters.respondent_type else None,
+        },
+        rules_version=view.rules.version,
+        sipas=view.sipas.as_dict(),
+        elements=[
+            {
+                **_figure(f, names, locale),
+                "items": [i.as_dict() for i in view.items.get(f.index.code, [])],
+            }
+            for f in view.elements
+        ],
+        previous=_comparison(view.previous, view.previous_period.label),
+        parent=_comparison(view.parent, unit.parent.code if unit.parent else None),
+        trend=[
+            {"month": f"{p.month // 100}-{p.month % 100:02d}", **p.figure.as_dict()}
+            for p in view.trend
+        ],
+        channels={c.value: n for c, n in view.channels},
+    )
+
+
+def _comparison(
+    comparison: dashboards.Comparison | None, label: str | None
+) -> dict[str, Any] | None:
+    if comparison is None:
+        return None
+    change = comparison.change
+    return {
+        "of": label,
+        "sipas": comparison.other.as_dict(),
+        "difference": round(100 * change.difference, 2) if change else None,
+        "difference_ci_low": round(100 * change.interval.low, 2)
+        if change and change.interval
+        else None,
+        "difference_ci_high": round(100 * change.interval.high, 2)
+        if change and change.interval
+        else None,
+        "p_value": change.p_value if change else None,
+    }

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
-from surveyapp.dashboard import setup_views, views  # noqa: E402, F401
+from surveyapp.dashboard import export_views, report_views, setup_views, views  # noqa: E402, F401

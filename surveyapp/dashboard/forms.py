@@ -127,3 +127,25 @@ class ImportForm(UploadForm):
 class PaperForm(FlaskForm):
     counter = SelectField(_l("Quầy"), validators=[InputRequired(REQUIRED)])
     day = DateField(_l("Ngày trên phiếu"), validators=[InputRequired(REQUIRED)])
+
+
+class ScoresExportForm(FlaskForm):
+    unit = SelectField(_l("Đơn vị (các đơn vị trực thuộc)"), validators=[InputRequired(REQUIRED)])
+    level = SelectField(_l("Cấp đơn vị"), validators=[InputRequired(REQUIRED)])
+    period = StringField(_l("Kỳ báo cáo"), validators=[InputRequired(REQUIRED), Length(max=40)])
+    stream = SelectField(_l("Luồng phiếu"))
+    format = SelectField(_l("Định dạng"))
+    appraisal = FileField(_l("Điểm thẩm định (CSV hoặc XLSX: unit_code, appraisal_points)"))
+
+
+class ResponsesExportForm(FlaskForm):
+    unit = SelectField(_l("Đơn vị"))
+    period = StringField(_l("Kỳ báo cáo (để trống: mọi kỳ)"), validators=[Length(max=40)])
+    format = SelectField(_l("Định dạng"))
+
+
+class TokenForm(FlaskForm):
+    name = StringField(
+        _l("Tên (để nhận biết, ví dụ: Cổng thông tin tỉnh)"),
+        validators=[InputRequired(REQUIRED), Length(max=100)],
+    )

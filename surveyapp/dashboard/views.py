@@ -31,12 +31,13 @@ from surveyapp.dashboard.forms import (
     NoteForm,
     ReplyForm,
     StatusForm,
+    TokenForm,
     UserForm,
 )
 from surveyapp.db import get_session
 from surveyapp.errors import render_error
 from surveyapp.models import CaseStatus, ResponseStatus, Role
-from surveyapp.services import accounts, audit, cases, moderation, qr, units
+from surveyapp.services import accounts, api_tokens, audit, cases, moderation, qr, units
 from surveyapp.services.access import (
     ASSIGNABLE_ROLES,
     Permission,
@@ -476,6 +477,45 @@ def update_user(user_id: int) -> ResponseReturnValue:
     db.commit()
     flash(gettext("Đã cập nhật tài khoản."), "success")
     return redirect(url_for("dashboard.users"), 303)
+
+
+# --- API tokens -----------------------------------------------------------------------------
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+def api_tokens_page() -> ResponseReturnValue:
+    db = get_session()
+    form = TokenForm()
+    created = None
+    code = 200
+    if form.validate_on_submit():
+        days = current_app.config["API_TOKEN_DAYS"]
+
+        def create() -> None:
+            nonlocal created
+            created = api_tokens.create_token(
+                db, scope(), name=form.name.data, days=days, now=now()
+            )[1]
+
+        if _commit_or_form_error(form, create):
+            form.name.data = ""
+    elif request.method == "POST":
+        code = 422
+    return render_template(
+        "dashboard/tokens.html",
+        form=form,
+        created=created,
+        tokens=api_tokens.user_tokens(db, scope()),
+        moment=now(),
+    ), code
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+def revoke_api_token(token_id: int) -> ResponseReturnValue:
+    api_tokens.revoke_token(get_session(), scope(), token_id, now())
+    get_session().commit()
+    flash(gettext("Đã thu hồi mã truy cập."), "success")
+    return redirect(url_for("dashboard.api_tokens_page"), 303)
 
 
 @bp.errorhandler(ServiceError)

@@ -15,6 +15,7 @@ from surveyapp.models.enums import (
     UnitLevel,
 )
 from surveyapp.models.instrument import Domain, Element, Instrument, Item, localized
+from surveyapp.models.job import ApiToken, ExportJob, JobStatus
 from surveyapp.models.par import ParScheme
 from surveyapp.models.response import Answer, AnswerCount, Comment, Response
 from surveyapp.models.unit import Counter, CounterToken, Unit
@@ -22,6 +23,9 @@ from surveyapp.models.user import User
 
 __all__ = [
     "Answer",
+    "ApiToken",
+    "ExportJob",
+    "JobStatus",
     "AnswerCount",
     "AuditEntry",
     "Campaign",

@@ -23,7 +23,6 @@ from analysis import (
     find,
     par_score,
     rank,
-    wilson,
 )
 from analysis.publication import Verdict
 from surveyapp.models import ParScheme, Stream, Unit, UnitLevel
@@ -178,12 +177,7 @@ def par_table(
     criteria = parse_criteria(scheme.criteria)
     rows = []
     for row in reporting.unit_table(session, units, period, view, stream):
-        value = row.index.value
-        interval = (
-            wilson(float(value) / 100 * row.respondents, row.respondents)
-            if value is not None and row.respondents
-            else None
-        )
+        interval = reporting.table_interval(row.index, row.respondents)
         verdict = assess(row.respondents, row.respondents, interval, rules)
         points = {}
         for criterion in criteria:

@@ -76,3 +76,43 @@ def parse_period(text: str) -> Period:
         month = int(match.group(3))
         return Period(text.strip(), date(year, month, 1), _month_end(year, month))
     return Period(text.strip(), date(year, 1, 1), date(year, 12, 31))
+
+
+def previous_period(period: Period) -> Period:
+    """The period of the same kind just before: last year, last quarter, last month, or the same
+    number of days before a custom range."""
+    match = PERIOD_RE.match(period.label)
+    if match and RANGE_SEPARATOR not in period.label:
+        year = int(match.group(1))
+        if match.group(2):
+            quarter = int(match.group(2))
+            year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+            return parse_period(f"{year}-Q{quarter}")
+        if match.group(3):
+            month = int(match.group(3))
+            year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+            return parse_period(f"{year}-{month:02d}")
+        return parse_period(str(year - 1))
+    days = (period.end - period.start).days + 1
+    end = period.start - timedelta(days=1)
+    start = end - timedelta(days=days - 1)
+    return Period(f"{start.isoformat()}{RANGE_SEPARATOR}{end.isoformat()}", start, end)
+
+
+def months_of(period: Period) -> list[int]:
+    """The YYYYMM months the period touches, in order."""
+    out = []
+    year, month = period.start.year, period.start.month
+    while year * 100 + month <= period.last_month:
+        out.append(year * 100 + month)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def trailing_months(period: Period, count: int = 12) -> Period:
+    """The ``count`` whole months ending with the period's last month (for trend charts)."""
+    year, month = period.end.year, period.end.month - count + 1
+    while month < 1:
+        year, month = year - 1, month + 12
+    start, end = date(year, month, 1), _month_end(period.end.year, period.end.month)
+    return Period(f"{start.isoformat()}{RANGE_SEPARATOR}{end.isoformat()}", start, end)

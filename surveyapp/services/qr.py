@@ -47,7 +47,7 @@ def qr_svg(url: str) -> bytes:
 
 
 @cache
-def _fonts() -> tuple[str, str]:
+def pdf_fonts() -> tuple[str, str]:
     """Register DejaVu Sans (full Vietnamese coverage), shipped inside matplotlib's package data."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
@@ -68,7 +68,7 @@ def poster_pdf(poster: Poster) -> bytes:
     from reportlab.lib.units import mm
     from reportlab.pdfgen.canvas import Canvas
 
-    regular, bold = _fonts()
+    regular, bold = pdf_fonts()
     width, height = A4
     buffer = io.BytesIO()
     pdf = Canvas(buffer, pagesize=A4, pageCompression=1)

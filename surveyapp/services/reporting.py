@@ -12,12 +12,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from fractions import Fraction
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from analysis import Index, Scale, Structure, sipas_index
+from analysis import Index, Interval, Scale, Structure, sipas_index, wilson
 from surveyapp.models import (
     Answer,
     AnswerCount,
@@ -60,26 +61,27 @@ def counts_by_unit(
     period: Period,
     instrument: InstrumentView,
     stream: Stream | None = None,
+    by: str = "unit",
 ) -> Counts:
-    """Answer counts per unit, item and level over the period's months (one GROUP BY)."""
+    """Answer counts per unit (or per month, ``by="month"``), item and level over the period's
+    months, from the rollup (one GROUP BY)."""
+    key = AnswerCount.unit_id if by == "unit" else AnswerCount.period
     item_ids = [i.id for i in instrument.items]
     query = (
-        select(
-            AnswerCount.unit_id, AnswerCount.item_id, AnswerCount.level, func.sum(AnswerCount.count)
-        )
+        select(key, AnswerCount.item_id, AnswerCount.level, func.sum(AnswerCount.count))
         .where(
             AnswerCount.unit_id.in_(unit_ids),
             AnswerCount.item_id.in_(item_ids),
             AnswerCount.period.between(period.first_month, period.last_month),
         )
-        .group_by(AnswerCount.unit_id, AnswerCount.item_id, AnswerCount.level)
+        .group_by(key, AnswerCount.item_id, AnswerCount.level)
     )
     if stream is not None:
         query = query.where(AnswerCount.stream == stream)
     out: Counts = defaultdict(lambda: defaultdict(dict))
-    for unit_id, item_id, level, count in session.execute(query):
+    for key_value, item_id, level, count in session.execute(query):
         if count:
-            out[unit_id][item_id][level] = int(count)
+            out[key_value][item_id][level] = int(count)
     return out
 
 
@@ -98,29 +100,20 @@ class Filters:
         )
 
 
-def counts_by_unit_filtered(
-    session: Session,
+def filter_responses(
+    query: Select[Any],
     unit_ids: Sequence[int],
     period: Period,
-    instrument: InstrumentView,
     stream: Stream | None,
     filters: Filters,
-    timezone: str = "Asia/Ho_Chi_Minh",
-) -> Counts:
-    """The same table as ``counts_by_unit``, counted from the raw answers with extra filters
-    (channel, service field of the dossier, respondent type) or over a custom range of days
-    (local dates in ``timezone``); one GROUP BY in the database."""
-    query = (
-        select(Response.unit_id, Answer.item_id, Answer.value, func.count())
-        .join(Answer, Answer.response_id == Response.id)
-        .where(
-            Response.unit_id.in_(unit_ids),
-            Response.instrument_id == instrument.id,
-            Response.status == ResponseStatus.REPORTABLE,
-            Response.period.between(period.first_month, period.last_month),
-            Answer.value.is_not(None),
-        )
-        .group_by(Response.unit_id, Answer.item_id, Answer.value)
+    timezone: str,
+) -> Select[Any]:
+    """Reportable responses of the units in the period (local days for a custom range), with the
+    stream and the extra filters applied; ``query`` selects from ``responses``."""
+    query = query.where(
+        Response.unit_id.in_(unit_ids),
+        Response.status == ResponseStatus.REPORTABLE,
+        Response.period.between(period.first_month, period.last_month),
     )
     if not period.whole_months:
         zone = ZoneInfo(timezone)
@@ -137,10 +130,56 @@ def counts_by_unit_filtered(
         query = query.join(Dossier, Dossier.id == Response.dossier_id).where(
             Dossier.service_field_id == filters.service_field_id
         )
+    return query
+
+
+def counts_by_unit_filtered(
+    session: Session,
+    unit_ids: Sequence[int],
+    period: Period,
+    instrument: InstrumentView,
+    stream: Stream | None,
+    filters: Filters,
+    timezone: str = "Asia/Ho_Chi_Minh",
+    by: str = "unit",
+) -> Counts:
+    """The same table as ``counts_by_unit``, counted from the raw answers with extra filters
+    (channel, service field of the dossier, respondent type) or over a custom range of days
+    (local dates in ``timezone``); one GROUP BY in the database."""
+    key = Response.unit_id if by == "unit" else Response.period
+    query = filter_responses(
+        select(key, Answer.item_id, Answer.value, func.count())
+        .select_from(Response)
+        .join(Answer, Answer.response_id == Response.id)
+        .where(Response.instrument_id == instrument.id, Answer.value.is_not(None)),
+        unit_ids,
+        period,
+        stream,
+        filters,
+        timezone,
+    ).group_by(key, Answer.item_id, Answer.value)
     out: Counts = defaultdict(lambda: defaultdict(dict))
-    for unit_id, item_id, level, count in session.execute(query):
-        out[unit_id][item_id][level] = int(count)
+    for key_value, item_id, level, count in session.execute(query):
+        out[key_value][item_id][level] = int(count)
     return out
+
+
+def count_answers(
+    session: Session,
+    unit_ids: Sequence[int],
+    period: Period,
+    instrument: InstrumentView,
+    stream: Stream | None = None,
+    filters: Filters | None = None,
+    timezone: str = "Asia/Ho_Chi_Minh",
+    by: str = "unit",
+) -> Counts:
+    """From the rollup when it holds what is asked, else from the raw answers."""
+    if (filters is not None and filters.any) or not period.whole_months:
+        return counts_by_unit_filtered(
+            session, unit_ids, period, instrument, stream, filters or Filters(), timezone, by
+        )
+    return counts_by_unit(session, unit_ids, period, instrument, stream, by)
 
 
 def merge(counts: Counts, unit_ids: Iterable[int]) -> dict[int, dict[int, int]]:
@@ -197,18 +236,35 @@ def unit_table(
     paths = list(session.execute(select(Unit.id, Unit.path)))
     subtree = {unit.id: [i for i, path in paths if path.startswith(unit.path)] for unit in units}
     all_ids = sorted({i for ids in subtree.values() for i in ids})
-    if (filters is not None and filters.any) or not period.whole_months:
-        counts = counts_by_unit_filtered(
-            session, all_ids, period, instrument, stream, filters or Filters(), timezone
-        )
-    else:
-        counts = counts_by_unit(session, all_ids, period, instrument, stream)
+    counts = count_answers(session, all_ids, period, instrument, stream, filters, timezone)
     rows = []
     for unit in units:
         merged = merge(counts, subtree[unit.id])
-        respondents = max((sum(levels.values()) for levels in merged.values()), default=0)
-        rows.append(UnitRow(unit, index_of(instrument, merged, unit.code), respondents))
+        rows.append(UnitRow(unit, index_of(instrument, merged, unit.code), respondents(merged)))
     return rows
+
+
+def respondents(
+    item_counts: dict[int, dict[int, int]], item_ids: Iterable[int] | None = None
+) -> int:
+    """Respondents read off item counts: the answers (any level, "don't know" included) to the
+    most-answered item (of ``item_ids``), which every respondent answers when it is required."""
+    keys = item_counts.keys() if item_ids is None else item_ids
+    return max((sum(item_counts.get(i, {}).values()) for i in keys), default=0)
+
+
+def subtree_ids(session: Session, unit: Unit) -> list[int]:
+    return list(session.scalars(select(Unit.id).where(Unit.path.startswith(unit.path))))
+
+
+def table_interval(index: Index, n: int) -> Interval | None:
+    """The interval shown with an index in tables: Wilson at ``n`` respondents for an aggregate,
+    at the item's valid answers for an item (STATISTICS.md §2.1; see README, "Intervals")."""
+    if index.value is None or not n:
+        return None
+    if index.method == "share":
+        return wilson(index.satisfied, index.valid)
+    return wilson(float(index.value) / 100 * n, n)
 
 
 # --- Rollup maintenance ---------------------------------------------------------------------

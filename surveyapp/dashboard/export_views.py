@@ -1,0 +1,122 @@
+"""Dashboard downloads: exports queued as background jobs, a status page, the file when done."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext, lazy_gettext
+
+from surveyapp import tasks
+from surveyapp.clock import now
+from surveyapp.dashboard import bp
+from surveyapp.dashboard.forms import ResponsesExportForm, ScoresExportForm
+from surveyapp.dashboard.report_views import STREAM_CHOICES
+from surveyapp.dashboard.setup_views import LEVEL_LABELS
+from surveyapp.dashboard.views import scope
+from surveyapp.db import get_session
+from surveyapp.models import JobStatus
+from surveyapp.services import exports, jobs
+from surveyapp.services.access import visible_units
+from surveyapp.services.errors import N_, InvalidInput, NotFound
+
+JOB_LABELS = {
+    JobStatus.QUEUED: lazy_gettext("Đang chờ"),
+    JobStatus.RUNNING: lazy_gettext("Đang tạo tệp"),
+    JobStatus.DONE: lazy_gettext("Đã xong"),
+    JobStatus.FAILED: lazy_gettext("Không thành công"),
+}
+
+
+@bp.app_context_processor
+def job_helpers() -> dict[str, Any]:
+    def job_status_label(state: jobs.JobState) -> str:
+        if state.interrupted:
+            return gettext("Bị gián đoạn")
+        return str(JOB_LABELS[state.status])
+
+    return {"job_status_label": job_status_label}
+
+
+def _forms() -> tuple[ScoresExportForm, ResponsesExportForm]:
+    units = [(u.code, f"{u.code} — {u.name}") for u in visible_units(get_session(), scope())]
+    scores = ScoresExportForm(prefix="scores")
+    scores.unit.choices = units
+    scores.level.choices = [(level.value, str(label)) for level, label in LEVEL_LABELS.items()]
+    scores.stream.choices = [(s.value, str(label)) for s, label in STREAM_CHOICES.items()] + [
+        ("all", gettext("Tất cả"))
+    ]
+    responses = ResponsesExportForm(prefix="responses")
+    for form in (scores, responses):
+        form.format.choices = [("xlsx", "Excel (XLSX)"), ("csv", "CSV")]
+    responses.unit.choices = ([("", gettext("Tất cả"))] if scope().unit_ids is None else []) + units
+    if request.method == "GET":
+        for form in (scores, responses):
+            form.unit.data = request.args.get("unit") or form.unit.data
+            form.period.data = request.args.get("period") or form.period.data
+    return scores, responses
+
+
+@bp.route("/exports", methods=["GET", "POST"])
+def exports_page() -> ResponseReturnValue:
+    db = get_session()
+    scores, responses = _forms()
+    code = 200
+    if request.method == "POST":
+        kind = request.form.get("kind", "")
+        form = scores if kind == "scores" else responses
+        if form.validate_on_submit():
+            try:
+                appraisal = None
+                upload = getattr(form, "appraisal", None)
+                if upload is not None and upload.data and upload.data.filename:
+                    appraisal = exports.read_appraisal(upload.data.filename, upload.data.stream)
+                params = {
+                    k: v for k, v in form.data.items() if k not in ("csrf_token", "appraisal")
+                }
+                job = jobs.create_export(
+                    db, scope(), kind=kind, params=params, appraisal=appraisal, now=now()
+                )
+                jobs.prune(
+                    db,
+                    tasks.export_directory(current_app),
+                    now(),
+                    current_app.config["EXPORT_KEEP_HOURS"],
+                )
+            except InvalidInput as error:
+                db.rollback()
+                field = getattr(form, error.field or "", None)
+                target = field.errors if field is not None else form.form_errors
+                target.append(error.render(gettext))  # type: ignore[union-attr]
+            else:
+                db.commit()
+                tasks.submit(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
+                return redirect(url_for("dashboard.export_status", job_id=job.id), 303)
+        code = 422
+    return render_template(
+        "dashboard/exports.html",
+        scores=scores,
+        responses=responses,
+        recent=jobs.recent_jobs(db, scope()),
+        state_of=lambda job: jobs.state_of(job, now()),
+        name_of=jobs.download_name,
+    ), code
+
+
+@bp.get("/exports/<int:job_id>")
+def export_status(job_id: int) -> ResponseReturnValue:
+    job = jobs.get_job(get_session(), scope(), job_id)
+    state = jobs.state_of(job, now())
+    return render_template(
+        "dashboard/export_status.html", job=job, state=state, name=jobs.download_name(job)
+    )
+
+
+@bp.get("/exports/<int:job_id>/download")
+def export_download(job_id: int) -> ResponseReturnValue:
+    job = jobs.get_job(get_session(), scope(), job_id)
+    path = jobs.file_path(tasks.export_directory(current_app), job)
+    if job.status is not JobStatus.DONE or path is None or not path.exists():
+        raise NotFound(N_("Tệp chưa sẵn sàng hoặc đã bị xóa."))
+    return send_file(path, as_attachment=True, download_name=jobs.download_name(job))

@@ -1,0 +1,321 @@
+"""Unit dashboards, rankings and Thông tư 01 scores: figures from services.dashboards, charts drawn
+on the server (dashboard.charts)."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Response as FlaskResponse
+from flask import current_app, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import format_decimal, gettext, lazy_gettext
+from sqlalchemy import select
+
+from analysis.publication import Verdict
+from analysis.trends import Change, MannKendall
+from surveyapp.clock import now
+from surveyapp.dashboard import bp, charts
+from surveyapp.dashboard.views import scope
+from surveyapp.db import get_session
+from surveyapp.models import Channel, RespondentType, ServiceField, Stream, Unit, localized
+from surveyapp.services import dashboards, report_pdf
+from surveyapp.services.access import get_visible_unit
+from surveyapp.services.periods import parse_period
+from surveyapp.templating import current_locale
+
+CHANNEL_LABELS = {
+    Channel.QR: lazy_gettext("Mã QR tại quầy"),
+    Channel.KIOSK: lazy_gettext("Máy tính bảng tại quầy"),
+    Channel.LINK: lazy_gettext("Đường dẫn theo hồ sơ"),
+    Channel.PAPER: lazy_gettext("Phiếu giấy"),
+    Channel.IMPORT: lazy_gettext("Nhập từ tệp"),
+}
+RESPONDENT_LABELS = {
+    RespondentType.INDIVIDUAL: lazy_gettext("Cá nhân"),
+    RespondentType.ORGANISATION: lazy_gettext("Tổ chức"),
+}
+FUNNEL_LABELS = {
+    "above": lazy_gettext("Cao hơn rõ rệt"),
+    "warning-above": lazy_gettext("Cao hơn (cảnh báo)"),
+    "within": lazy_gettext("Trong giới hạn"),
+    "warning-below": lazy_gettext("Thấp hơn (cảnh báo)"),
+    "below": lazy_gettext("Thấp hơn rõ rệt"),
+}
+STREAM_CHOICES = {
+    Stream.OFFICIAL: lazy_gettext("Chính thức"),
+    Stream.GENERAL: lazy_gettext("Góp ý chung"),
+}
+
+
+@bp.app_context_processor
+def figure_helpers() -> dict[str, Any]:
+    return {
+        "reliability_label": reliability_label,
+        "signed": signed,
+        "change_text": change_text,
+        "trend_text": trend_text,
+        "funnel_label": lambda position: FUNNEL_LABELS[position],
+    }
+
+
+def reliability_label(verdict: Verdict) -> str:
+    if verdict.hidden:
+        return gettext("Ẩn (dưới %(n)s phiếu)", n=verdict.reason.removeprefix("n<"))
+    if verdict.low_reliability:
+        return gettext("Độ tin cậy thấp")
+    if not verdict.rankable:
+        return gettext("Đủ tin cậy, chưa đủ để xếp hạng")
+    return gettext("Đủ tin cậy")
+
+
+def signed(points: float | None) -> str:
+    """A difference in percentage points with its sign: +2,31 điểm."""
+    if points is None:
+        return "—"
+    text = format_decimal(round(abs(points), 2), format="#,##0.00")
+    return gettext("%(sign)s%(v)s điểm", sign="+" if points >= 0 else "−", v=text)
+
+
+def change_text(change: Change) -> str:
+    low = (
+        format_decimal(round(100 * change.interval.low, 2), format="#,##0.00")
+        if change.interval
+        else "?"
+    )
+    high = (
+        format_decimal(round(100 * change.interval.high, 2), format="#,##0.00")
+        if change.interval
+        else "?"
+    )
+    if change.p_value < 0.05:
+        return gettext(
+            "Khác biệt có ý nghĩa thống kê (KTC 95%%: %(low)s đến %(high)s điểm).",
+            low=low,
+            high=high,
+        )
+    return gettext(
+        "Chưa khác biệt có ý nghĩa thống kê (KTC 95%%: %(low)s đến %(high)s điểm).",
+        low=low,
+        high=high,
+    )
+
+
+def trend_text(test: MannKendall) -> str:
+    if test.trend == "increasing":
+        return gettext(
+            "Xu hướng tăng có ý nghĩa (Mann–Kendall, p = %(p)s).", p=f"{test.p_value:.3f}"
+        )
+    if test.trend == "decreasing":
+        return gettext(
+            "Xu hướng giảm có ý nghĩa (Mann–Kendall, p = %(p)s).", p=f"{test.p_value:.3f}"
+        )
+    return gettext("Chưa thấy xu hướng rõ rệt (Mann–Kendall, p = %(p)s).", p=f"{test.p_value:.3f}")
+
+
+def dashboard_query() -> dashboards.Query:
+    """Period and filters from the query string (default: this year); bad values are a 400."""
+    text = (request.args.get("period") or "").strip()
+    if not text:
+        text = str(now().astimezone(_zone()).year)
+    period = parse_period(text[:40])
+    stream, filters, instrument = dashboards.parse_filters(get_session(), request.args)
+    return dashboards.Query(period, stream, filters, instrument)
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def ancestors(unit: Unit) -> list[Unit]:
+    """The unit's ancestors the official may open, top first."""
+    out = []
+    parent = unit.parent
+    while parent is not None:
+        if scope().covers(parent.id):
+            out.append(parent)
+        parent = parent.parent
+    return list(reversed(out))
+
+
+def filter_choices() -> dict[str, Any]:
+    fields = get_session().scalars(
+        select(ServiceField).where(ServiceField.is_active).order_by(ServiceField.code)
+    )
+    return {
+        "streams": STREAM_CHOICES,
+        "channels": CHANNEL_LABELS,
+        "respondents": RESPONDENT_LABELS,
+        "fields": list(fields),
+    }
+
+
+def _bar(fig: dashboards.Figure, label: str) -> charts.Bar:
+    shown = fig.shown
+    return charts.Bar(
+        label,
+        float(fig.index.value) if shown else None,  # type: ignore[arg-type]
+        fig.interval.low * 100 if shown and fig.interval else None,
+        fig.interval.high * 100 if shown and fig.interval else None,
+        muted=fig.verdict.low_reliability,
+        note=f"n={fig.n}",
+    )
+
+
+def unit_charts(view: dashboards.UnitDashboard, locale: str) -> dict[str, Any]:
+    names = view.element_names
+    element_bars = [
+        _bar(f, f"{f.index.code} — {localized(names.get(f.index.code), locale)}")
+        for f in view.elements
+    ]
+    parent_value = (
+        float(view.parent.other.index.value)  # type: ignore[arg-type]
+        if view.parent is not None and view.parent.other.shown
+        else None
+    )
+    out = {
+        "elements": charts.bar_chart(
+            element_bars,
+            gettext("Chỉ số hài lòng theo yếu tố"),
+            gettext(
+                "Thanh ngang: chỉ số (%) của từng yếu tố; vạch đen: khoảng tin cậy 95%; "
+                "thanh xám: độ tin cậy thấp; đường đỏ: đơn vị cấp trên."
+            ),
+            reference=parent_value,
+            reference_label=gettext("Đơn vị cấp trên"),
+        ),
+        "trend": charts.line_chart(
+            [
+                charts.Point(
+                    p.label,
+                    float(p.figure.index.value) if p.figure.shown else None,  # type: ignore[arg-type]
+                    p.figure.interval.low * 100 if p.figure.shown and p.figure.interval else None,
+                    p.figure.interval.high * 100 if p.figure.shown and p.figure.interval else None,
+                )
+                for p in view.trend
+            ],
+            gettext("Chỉ số SIPAS theo tháng"),
+            gettext("Đường: chỉ số SIPAS (%) từng tháng; vùng mờ: khoảng tin cậy 95%."),
+        ),
+        "items": {
+            code: charts.bar_chart(
+                [_bar(f, f.index.code) for f in figures],
+                gettext("Chỉ số theo câu hỏi, yếu tố %(code)s", code=code),
+                gettext("Thanh ngang: tỷ lệ hài lòng (%) từng câu; vạch đen: khoảng tin cậy 95%."),
+                label_width=90,
+            )
+            for code, figures in view.items.items()
+        },
+    }
+    total = sum(n for _, n in view.channels)
+    out["channels"] = charts.bar_chart(
+        [
+            charts.Bar(str(CHANNEL_LABELS[c]), 100 * n / total, note=str(n))
+            for c, n in view.channels
+        ],
+        gettext("Phiếu theo kênh"),
+        gettext("Tỷ lệ (%) phiếu theo kênh khảo sát; số phiếu trong ngoặc."),
+        label_width=170,
+    )
+    return out
+
+
+@bp.get("/units/<code>")
+def unit_dashboard(code: str) -> ResponseReturnValue:
+    db = get_session()
+    unit = get_visible_unit(db, scope(), code)
+    query = dashboard_query()
+    view = dashboards.unit_dashboard(db, unit, query, timezone=current_app.config["TIMEZONE"])
+    locale = current_locale()
+    return render_template(
+        "dashboard/unit.html",
+        view=view,
+        unit=unit,
+        query=query,
+        trail=ancestors(unit),
+        children=unit.children,
+        charts=unit_charts(view, locale),
+        **filter_choices(),
+    )
+
+
+@bp.get("/units/<code>/ranking")
+def unit_ranking(code: str) -> ResponseReturnValue:
+    db = get_session()
+    unit = get_visible_unit(db, scope(), code)
+    query = dashboard_query()
+    sort = request.args.get("sort", "rank")
+    table = dashboards.ranking(db, unit, query, timezone=current_app.config["TIMEZONE"], sort=sort)
+    dots = [
+        charts.Dot(row.unit.name, row.funnel.n, 100 * row.funnel.share, row.funnel.position)
+        for row in table.rows
+        if row.funnel is not None
+    ]
+    funnel = (
+        charts.funnel_chart(
+            dots,
+            table.centre,
+            gettext("Biểu đồ phễu: chỉ số SIPAS theo số phiếu"),
+            gettext(
+                "Mỗi chấm là một đơn vị (trục ngang: số người trả lời, trục dọc: chỉ số %). "
+                "Đường đỏ: mức chung; nét đứt: giới hạn 95%; nét liền: giới hạn 99,8%. "
+                "Chấm ngoài giới hạn khác biệt thật sự so với mức chung."
+            ),
+        )
+        if dots and table.centre is not None
+        else None
+    )
+    return render_template(
+        "dashboard/ranking.html",
+        unit=unit,
+        table=table,
+        query=query,
+        sort=sort,
+        funnel=funnel,
+        trail=ancestors(unit),
+        **filter_choices(),
+    )
+
+
+@bp.get("/units/<code>/tt01")
+def unit_tt01(code: str) -> ResponseReturnValue:
+    db = get_session()
+    unit = get_visible_unit(db, scope(), code)
+    query = dashboard_query()
+    tables = dashboards.tt01_tables(
+        db,
+        unit,
+        query.period,
+        min_ratings=current_app.config["TT01_MIN_RATINGS"],
+        timezone=current_app.config["TIMEZONE"],
+    )
+    return render_template(
+        "dashboard/tt01.html", unit=unit, query=query, tables=tables, trail=ancestors(unit)
+    )
+
+
+@bp.get("/units/<code>/report.pdf")
+def unit_report(code: str) -> ResponseReturnValue:
+    db = get_session()
+    unit = get_visible_unit(db, scope(), code)
+    query = dashboard_query()
+    timezone = current_app.config["TIMEZONE"]
+    view = dashboards.unit_dashboard(db, unit, query, timezone=timezone)
+    table = dashboards.ranking(db, unit, query, timezone=timezone) if unit.children else None
+    comments, cases = dashboards.feedback_summary(
+        db, dashboards.reporting.subtree_ids(db, unit), query, timezone
+    )
+    province = unit
+    while province.parent is not None:
+        province = province.parent
+    pdf = report_pdf.report_pdf(
+        report_pdf.ReportInput(
+            view, table, cases, comments, now().astimezone(_zone()), province.name
+        )
+    )
+    name = f"bao-cao-khao-sat-{unit.code}-{query.period.label.replace('..', '_')}.pdf"
+    return FlaskResponse(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,657 @@
+"""What a unit's dashboard, its ranking page and the indices API show, computed once here.
+
+Counting happens in the database (services.reporting); the figures come from analysis/. Every
+figure carries its n, its interval and the publication verdict, so a page never shows a number
+the rules hide.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from analysis import (
+    Index,
+    Interval,
+    PublicationRules,
+    assess,
+    funnel,
+    mann_kendall,
+    period_change,
+    rank,
+    yamane,
+)
+from analysis.compare import FunnelPoint
+from analysis.publication import Verdict
+from analysis.trends import Change, MannKendall
+from analysis.tt01 import TT01Result, classify, tt01_scores
+from surveyapp.models import (
+    Answer,
+    AnswerCount,
+    Campaign,
+    Case,
+    Channel,
+    Comment,
+    Dossier,
+    Instrument,
+    InstrumentStatus,
+    Item,
+    RespondentType,
+    Response,
+    ServiceField,
+    Stream,
+    Unit,
+    User,
+    campaign_units,
+)
+from surveyapp.services import reporting
+from surveyapp.services.errors import N_, InvalidInput, NotFound
+from surveyapp.services.periods import Period, months_of, previous_period, trailing_months
+from surveyapp.services.reporting import Filters
+from surveyapp.services.snapshots import InstrumentView, instrument_view
+
+# Instruments with their own pages (per-dossier ratings), never a unit dashboard's default.
+OWN_PAGE_INSTRUMENTS = frozenset({"TT01"})
+
+
+@dataclass(frozen=True)
+class Figure:
+    """An index as published: value, n, interval and the verdict of the publication rules."""
+
+    index: Index
+    n: int
+    interval: Interval | None
+    verdict: Verdict
+
+    @property
+    def shown(self) -> bool:
+        return not self.verdict.hidden and self.index.value is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        shown = self.shown
+        return {
+            "code": self.index.code,
+            "value": float(self.index.percent()) if shown else None,  # type: ignore[arg-type]
+            "ci_low": round(self.interval.low * 100, 2) if shown and self.interval else None,
+            "ci_high": round(self.interval.high * 100, 2) if shown and self.interval else None,
+            "n": self.n,
+            "satisfied": self.index.satisfied,
+            "valid": self.index.valid,
+            "hidden": self.verdict.hidden,
+            "low_reliability": self.verdict.low_reliability,
+            "reason": self.verdict.reason,
+        }
+
+
+def figure(index: Index, n: int, rules: PublicationRules) -> Figure:
+    interval = reporting.table_interval(index, n)
+    size = index.valid if index.method == "share" else n
+    return Figure(index, size, interval, assess(size, size, interval, rules))
+
+
+def figures_of(
+    instrument: InstrumentView,
+    counts: dict[int, dict[int, int]],
+    code: str,
+    rules: PublicationRules,
+) -> tuple[Figure, list[Figure], dict[str, list[Figure]]]:
+    """(SIPAS, elements, element code → items) for one set of item counts."""
+    index = reporting.index_of(instrument, counts, code)
+    n = reporting.respondents(counts)
+    element_items = {
+        element.code: [i.id for i in instrument.items if i.element_id == element.id]
+        for element in instrument.elements
+    }
+    elements = []
+    items: dict[str, list[Figure]] = {}
+    for element in _elements(index):
+        element_n = reporting.respondents(counts, element_items.get(element.code, []))
+        elements.append(figure(element, element_n, rules))
+        items[element.code] = [figure(item, item.valid, rules) for item in element.parts]
+    return figure(index, n, rules), elements, items
+
+
+def _elements(index: Index) -> list[Index]:
+    """The element indices under SIPAS (domains in between are walked through)."""
+    out = []
+    for part in index.parts:
+        if part.parts and part.parts[0].method != "share":
+            out.extend(_elements(part))
+        else:
+            out.append(part)
+    return out
+
+
+@dataclass(frozen=True)
+class Comparison:
+    other: Figure
+    change: Change | None  # this figure minus the other, with Newcombe's interval
+
+    @property
+    def difference(self) -> float | None:
+        return None if self.change is None else 100 * self.change.difference
+
+
+def compare(this: Figure, other: Figure) -> Comparison:
+    """This figure minus the other, treating each index as a share of its n respondents (the
+    same convention as its interval): Newcombe's interval and the score test (STATISTICS.md
+    §2.5)."""
+    if not (this.shown and other.shown):
+        return Comparison(other, None)
+    share_now = float(this.index.value or 0) / 100
+    share_before = float(other.index.value or 0) / 100
+    change = period_change(share_now * this.n, this.n, share_before * other.n, other.n)
+    return Comparison(other, change)
+
+
+@dataclass(frozen=True)
+class MonthPoint:
+    month: int  # YYYYMM
+    figure: Figure
+
+    @property
+    def label(self) -> str:
+        return f"{self.month % 100:02d}/{self.month // 100}"
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Responses collected against the campaign's target sample (Yamane n, SIPAS.md §4)."""
+
+    campaign: Campaign
+    population: int  # dossiers returned in the period (N)
+    target: int
+    collected: int
+
+    @property
+    def share(self) -> float:
+        return min(self.collected / self.target, 1.0) if self.target else 1.0
+
+
+@dataclass(frozen=True)
+class CommentRow:
+    body: str
+    submitted_at: datetime
+    unit_name: str
+    case_id: int | None
+
+
+@dataclass(frozen=True)
+class Query:
+    """What a dashboard shows: period, instrument (None: the most answered) and filters."""
+
+    period: Period
+    stream: Stream | None = None
+    filters: Filters = field(default_factory=Filters)
+    instrument_code: str | None = None
+
+
+@dataclass(frozen=True)
+class UnitDashboard:
+    unit: Unit
+    query: Query
+    instrument: InstrumentView
+    instruments: list[tuple[str, dict[str, str]]]  # code, name of instruments with answers
+    sipas: Figure
+    elements: list[Figure]
+    items: dict[str, list[Figure]]
+    parent: Comparison | None
+    previous: Comparison | None
+    previous_period: Period
+    trend: list[MonthPoint]
+    trend_test: MannKendall | None
+    channels: list[tuple[Channel, int]]
+    progress: list[Progress]
+    comments: list[CommentRow]
+    rules: PublicationRules
+    element_names: dict[str, dict[str, str]]
+
+
+def parse_filters(session: Session, args: Any) -> tuple[Stream | None, Filters, str | None]:
+    """stream, filters and instrument code from query-string arguments; unknown values are a
+    400-worthy InvalidInput naming the parameter."""
+
+    def choice(name: str, enum: Any) -> Any:
+        value = (args.get(name) or "").strip()
+        if not value or value == "all":
+            return None
+        try:
+            return enum(value)
+        except ValueError:
+            raise InvalidInput(
+                N_("Giá trị '%(v)s' của %(name)s không hợp lệ."), field=name, v=value, name=name
+            ) from None
+
+    stream = choice("stream", Stream)
+    channel = choice("channel", Channel)
+    respondent = choice("respondent_type", RespondentType)
+    field_id = None
+    field_code = (args.get("field") or "").strip()
+    if field_code and field_code != "all":
+        field_id = session.scalar(select(ServiceField.id).where(ServiceField.code == field_code))
+        if field_id is None:
+            raise InvalidInput(
+                N_("Không có lĩnh vực %(code)s."), field="field", code=field_code[:40]
+            )
+    instrument = (args.get("instrument") or "").strip() or None
+    return stream, Filters(channel, field_id, respondent), instrument
+
+
+def answered_instruments(
+    session: Session, unit_ids: Sequence[int], period: Period
+) -> list[Instrument]:
+    """Published instruments with answers at these units in the period, most answered first."""
+    answers = func.sum(AnswerCount.count)
+    rows = session.execute(
+        select(Item.instrument_id, answers)
+        .join(Item, Item.id == AnswerCount.item_id)
+        .where(
+            AnswerCount.unit_id.in_(unit_ids),
+            AnswerCount.period.between(period.first_month, period.last_month),
+        )
+        .group_by(Item.instrument_id)
+        .order_by(answers.desc())
+    ).all()
+    found = {
+        i.id: i
+        for i in session.scalars(select(Instrument).where(Instrument.id.in_([r[0] for r in rows])))
+    }
+    return [found[r[0]] for r in rows if r[0] in found]
+
+
+def choose_instrument(
+    session: Session, unit_ids: Sequence[int], period: Period, code: str | None
+) -> tuple[InstrumentView, list[Instrument]]:
+    answered = answered_instruments(session, unit_ids, period)
+    if code is not None:
+        chosen = session.scalar(
+            select(Instrument)
+            .where(Instrument.code == code, Instrument.status == InstrumentStatus.PUBLISHED)
+            .order_by(Instrument.version.desc())
+        )
+        if chosen is None:
+            raise InvalidInput(
+                N_("Không có phiếu khảo sát %(code)s."), field="instrument", code=code[:40]
+            )
+    else:
+        usual = [i for i in answered if i.code not in OWN_PAGE_INSTRUMENTS]
+        chosen = usual[0] if usual else None
+        if chosen is None:
+            chosen = session.scalar(
+                select(Instrument)
+                .where(Instrument.status == InstrumentStatus.PUBLISHED)
+                .where(Instrument.code.not_in(OWN_PAGE_INSTRUMENTS))
+                .order_by(Instrument.id.desc())
+            )
+        if chosen is None:
+            raise NotFound(N_("Chưa có phiếu khảo sát nào được công bố."))
+    return instrument_view(session, chosen.id, chosen.source_hash), answered
+
+
+def unit_dashboard(
+    session: Session,
+    unit: Unit,
+    query: Query,
+    *,
+    timezone: str,
+    rules: PublicationRules | None = None,
+    comments: int = 5,
+) -> UnitDashboard:
+    rules = rules or PublicationRules()
+    ids = reporting.subtree_ids(session, unit)
+    instrument, answered = choose_instrument(session, ids, query.period, query.instrument_code)
+
+    def counts_over(unit_ids: Sequence[int], period: Period) -> dict[int, dict[int, int]]:
+        counts = reporting.count_answers(
+            session, unit_ids, period, instrument, query.stream, query.filters, timezone
+        )
+        return reporting.merge(counts, unit_ids)
+
+    sipas, elements, items = figures_of(
+        instrument, counts_over(ids, query.period), unit.code, rules
+    )
+    before = previous_period(query.period)
+    previous, _, _ = figures_of(instrument, counts_over(ids, before), unit.code, rules)
+    parent = None
+    if unit.parent is not None:
+        parent_ids = reporting.subtree_ids(session, unit.parent)
+        other, _, _ = figures_of(
+            instrument, counts_over(parent_ids, query.period), unit.parent.code, rules
+        )
+        parent = compare(sipas, other)
+    trend = monthly_trend(session, ids, query, instrument, timezone, rules)
+    series = [float(p.figure.index.value) for p in trend if p.figure.shown]  # type: ignore[arg-type]
+    return UnitDashboard(
+        unit=unit,
+        query=query,
+        instrument=instrument,
+        instruments=[(i.code, i.name) for i in answered],
+        sipas=sipas,
+        elements=elements,
+        items=items,
+        parent=parent,
+        previous=compare(sipas, previous),
+        previous_period=before,
+        trend=trend,
+        trend_test=mann_kendall(series) if len(series) >= 4 else None,
+        channels=channel_mix(session, ids, query, timezone),
+        progress=sample_progress(session, unit, ids, query, instrument, sipas.n, timezone),
+        comments=newest_comments(session, ids, query, timezone, comments),
+        rules=rules,
+        element_names={e.code: e.name for e in instrument.elements},
+    )
+
+
+def monthly_trend(
+    session: Session,
+    unit_ids: Sequence[int],
+    query: Query,
+    instrument: InstrumentView,
+    timezone: str,
+    rules: PublicationRules,
+) -> list[MonthPoint]:
+    """SIPAS month by month over the twelve months ending with the period (one GROUP BY)."""
+    window = trailing_months(query.period, 12)
+    by_month = reporting.count_answers(
+        session, unit_ids, window, instrument, query.stream, query.filters, timezone, by="month"
+    )
+    return [
+        MonthPoint(month, figures_of(instrument, by_month.get(month, {}), str(month), rules)[0])
+        for month in months_of(window)
+    ]
+
+
+def _counted(
+    columns: Select[Any], unit_ids: Sequence[int], query: Query, timezone: str
+) -> Select[Any]:
+    """``columns`` over the responses a dashboard counts (unit subtree, period, filters)."""
+    return reporting.filter_responses(
+        columns.select_from(Response), unit_ids, query.period, query.stream, query.filters, timezone
+    )
+
+
+def channel_mix(
+    session: Session, unit_ids: Sequence[int], query: Query, timezone: str
+) -> list[tuple[Channel, int]]:
+    rows = session.execute(
+        _counted(select(Response.channel, func.count()), unit_ids, query, timezone).group_by(
+            Response.channel
+        )
+    )
+    counts = {Channel(c): int(n) for c, n in rows}
+    return [(c, counts[c]) for c in Channel if counts.get(c)]
+
+
+def sample_progress(
+    session: Session,
+    unit: Unit,
+    unit_ids: Sequence[int],
+    query: Query,
+    instrument: InstrumentView,
+    collected: int,
+    timezone: str,
+) -> list[Progress]:
+    """For each campaign of this instrument covering the unit during the period: the Yamane target
+    from the dossiers returned in the period (the campaign's own minimum when none are recorded)."""
+    ancestors = [int(part) for part in unit.path.strip("/").split("/") if part]
+    campaigns = session.scalars(
+        select(Campaign)
+        .join(campaign_units, campaign_units.c.campaign_id == Campaign.id)
+        .where(
+            campaign_units.c.unit_id.in_(ancestors),
+            Campaign.instrument_id == instrument.id,
+            Campaign.starts_on <= query.period.end,
+            Campaign.ends_on >= query.period.start,
+        )
+        .distinct()
+        .order_by(Campaign.starts_on)
+    ).all()
+    if not campaigns:
+        return []
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(query.period.start, time(0), tzinfo=zone)
+    end = datetime.combine(query.period.end + timedelta(days=1), time(0), tzinfo=zone)
+    population = int(
+        session.scalar(
+            select(func.count())
+            .select_from(Dossier)
+            .where(
+                Dossier.unit_id.in_(unit_ids),
+                Dossier.returned_at >= start,
+                Dossier.returned_at < end,
+            )
+        )
+        or 0
+    )
+    out = []
+    for campaign in campaigns:
+        target = yamane(population, campaign.margin) if population else campaign.min_n
+        out.append(Progress(campaign, population, max(target, 0), collected))
+    return out
+
+
+def newest_comments(
+    session: Session, unit_ids: Sequence[int], query: Query, timezone: str, limit: int
+) -> list[CommentRow]:
+    rows = session.execute(
+        _counted(
+            select(Comment.body, Response.submitted_at, Unit.name, Case.id),
+            unit_ids,
+            query,
+            timezone,
+        )
+        .join(Comment, Comment.response_id == Response.id)
+        .join(Unit, Unit.id == Response.unit_id)
+        .outerjoin(Case, Case.response_id == Response.id)
+        .order_by(Response.submitted_at.desc(), Response.id.desc())
+        .limit(limit)
+    )
+    return [CommentRow(body, at, name, case_id) for body, at, name, case_id in rows]
+
+
+def feedback_summary(
+    session: Session, unit_ids: Sequence[int], query: Query, timezone: str
+) -> tuple[int, dict[str, int]]:
+    """(written comments, cases by status) for the responses the dashboard counts."""
+    comments = session.scalar(
+        _counted(select(func.count()), unit_ids, query, timezone).join(
+            Comment, Comment.response_id == Response.id
+        )
+    )
+    rows = session.execute(
+        _counted(select(Case.status, func.count()), unit_ids, query, timezone)
+        .join(Case, Case.response_id == Response.id)
+        .group_by(Case.status)
+    )
+    return int(comments or 0), {str(getattr(status, "value", status)): int(n) for status, n in rows}
+
+
+# --- Ranking of child units -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RankRow:
+    unit: Unit
+    figure: Figure
+    rank: int | None
+    funnel: FunnelPoint | None
+    has_children: bool
+
+
+@dataclass(frozen=True)
+class Ranking:
+    unit: Unit
+    instrument: InstrumentView
+    rows: list[RankRow]
+    centre: float | None  # the pooled share of the ranked units, for the funnel
+
+
+SORTS = ("rank", "name", "sipas", "n")
+
+
+def ranking(
+    session: Session,
+    unit: Unit,
+    query: Query,
+    *,
+    timezone: str,
+    sort: str = "rank",
+    rules: PublicationRules | None = None,
+) -> Ranking:
+    """The unit's children with SIPAS, n and interval; only figures the rules call rankable get
+    a rank (ties share it); the funnel compares each to the children's pooled share."""
+    rules = rules or PublicationRules()
+    if sort not in SORTS:
+        raise InvalidInput(N_("Không sắp xếp được theo '%(v)s'."), field="sort", v=sort[:20])
+    children = list(
+        session.scalars(select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.code))
+    )
+    ids = reporting.subtree_ids(session, unit)
+    instrument, _ = choose_instrument(session, ids, query.period, query.instrument_code)
+    table = reporting.unit_table(
+        session, children, query.period, instrument, query.stream, query.filters, timezone
+    )
+    figures = {row.unit.code: figure(row.index, row.respondents, rules) for row in table}
+    shown = {
+        code: (float(f.index.value) / 100 * f.n, float(f.n))  # type: ignore[arg-type]
+        for code, f in figures.items()
+        if f.shown
+    }
+    points = {p.unit: p for p in funnel(shown)} if shown else {}
+    total_n = sum(n for _, n in shown.values())
+    centre = sum(s for s, _ in shown.values()) / total_n if total_n else None
+    ranks = rank({code: f.index.value for code, f in figures.items() if f.verdict.rankable})  # type: ignore[misc]
+    parents = set(
+        session.scalars(
+            select(Unit.parent_id).where(Unit.parent_id.in_([c.id for c in children])).distinct()
+        )
+    )
+    rows = [
+        RankRow(c, figures[c.code], ranks.get(c.code), points.get(c.code), c.id in parents)
+        for c in children
+    ]
+    rows.sort(key=_sort_key(sort))
+    return Ranking(unit, instrument, rows, centre)
+
+
+def _sort_key(sort: str) -> Any:
+    def key(row: RankRow) -> Any:
+        value = float(row.figure.index.value) if row.figure.shown else -1.0  # type: ignore[arg-type]
+        if sort == "name":
+            return (row.unit.name.casefold(),)
+        if sort == "sipas":
+            return (-value, row.unit.code)
+        if sort == "n":
+            return (-row.figure.n, row.unit.code)
+        return (row.rank is None, row.rank or 0, -value, row.unit.code)
+
+    return key
+
+
+def visible_parent(unit: Unit, covers: Any) -> Unit | None:
+    """The parent if the official may open its dashboard."""
+    return unit.parent if unit.parent is not None and covers(unit.parent.id) else None
+
+
+# --- Thông tư 01 per-dossier ratings ---------------------------------------------------------
+
+TT01_CODE = "TT01"
+TT01_POINTS = (0, 1, 2)
+
+
+@dataclass(frozen=True)
+class TT01Row:
+    """One official's or one agency's Thông tư 01 scores; ``result`` is None below the minimum
+    number of rated dossiers, so no score is ever shown on too few ratings."""
+
+    key: str  # unit code, or the official's e-mail
+    label: str
+    rated: int
+    result: TT01Result | None
+    band: str | None
+
+
+@dataclass(frozen=True)
+class TT01Tables:
+    agencies: list[TT01Row]
+    officials: list[TT01Row]
+    unassigned: int  # rated dossiers without a receiving official recorded
+    min_ratings: int
+
+
+Tally = dict[Any, dict[str, int]]
+
+
+def tt01_tables(
+    session: Session, unit: Unit, period: Period, *, min_ratings: int, timezone: str
+) -> TT01Tables:
+    """Indicator scores per agency (each unit of the subtree with ratings) and per official (the
+    dossier's receiving official), Thông tư 01/2018/TT-VPCP Điều 15; two GROUP BYs for each."""
+    ids = reporting.subtree_ids(session, unit)
+
+    def ratings(columns: Select[Any]) -> Select[Any]:
+        joined = (
+            columns.select_from(Response)
+            .join(Instrument, Instrument.id == Response.instrument_id)
+            .outerjoin(Dossier, Dossier.id == Response.dossier_id)
+            .where(Instrument.code == TT01_CODE)
+        )
+        return reporting.filter_responses(joined, ids, period, None, Filters(), timezone)
+
+    def tally(key: Any) -> tuple[Tally, Tally, dict[Any, int]]:
+        points: Tally = defaultdict(lambda: defaultdict(int))
+        dossiers: Tally = defaultdict(lambda: defaultdict(int))
+        query = (
+            ratings(select(key, Item.code, Answer.value, func.count()))
+            .join(Answer, Answer.response_id == Response.id)
+            .join(Item, Item.id == Answer.item_id)
+            .where(Answer.value.in_(TT01_POINTS))
+            .group_by(key, Item.code, Answer.value)
+        )
+        for k, code, value, count in session.execute(query):
+            points[k][code] += int(value) * int(count)
+            dossiers[k][code] += int(count)
+        rated = {
+            k: int(n) for k, n in session.execute(ratings(select(key, func.count())).group_by(key))
+        }
+        return points, dossiers, rated
+
+    def rows(
+        key: Any, labels: Callable[[list[Any]], dict[Any, tuple[str, str]]], band: bool
+    ) -> tuple[list[TT01Row], int]:
+        points, dossiers, rated = tally(key)
+        out = []
+        for k, (code, label) in labels(list(rated)).items():
+            result = (
+                tt01_scores(points[k], dossiers[k], rated[k]) if rated[k] >= min_ratings else None
+            )
+            out.append(
+                TT01Row(
+                    code,
+                    label,
+                    rated[k],
+                    result,
+                    classify(result.total) if band and result else None,
+                )
+            )
+        return out, rated.get(None, 0)
+
+    def unit_labels(keys: list[Any]) -> dict[Any, tuple[str, str]]:
+        found = session.scalars(select(Unit).where(Unit.id.in_(keys)).order_by(Unit.path))
+        return {u.id: (u.code, u.name) for u in found}
+
+    def user_labels(keys: list[Any]) -> dict[Any, tuple[str, str]]:
+        known = [k for k in keys if k is not None]
+        found = session.scalars(select(User).where(User.id.in_(known)).order_by(User.email))
+        return {u.id: (u.email, u.full_name or u.email) for u in found}
+
+    agencies, _ = rows(Response.unit_id, unit_labels, True)
+    officials, unassigned = rows(Dossier.receiving_user_id, user_labels, False)
+    return TT01Tables(agencies, officials, unassigned, min_ratings)

@@ -1,0 +1,340 @@
+"""Unit dashboards, rankings, Thông tư 01 pages, the PDF report, the indices API and the
+background exports, through the HTTP interface."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import time
+from decimal import Decimal
+from importlib import resources
+
+import pytest
+from flask import Flask
+from openapi_schema_validator import OAS31Validator
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from surveyapp.models import ExportJob, ParScheme, UnitLevel
+from surveyapp.services import exports
+from surveyapp.services.periods import parse_period
+from tests.conftest import NOW, AuthActions
+from tests.factories import build_world, full_answers, submit_response
+
+
+@pytest.fixture
+def world(session: Session) -> dict:
+    """Twelve respondents at D1 (8 satisfied with everything), five at D2 (all satisfied)."""
+    world = build_world(session)
+    for i in range(12):
+        level = 4 if i < 8 else 2
+        submit_response(
+            session,
+            world["counters"]["P.D1"],
+            full_answers(level),
+            comment="Cần thêm ghế <b>chờ</b>" if i == 0 else None,
+        )
+    for _ in range(5):
+        submit_response(session, world["counters"]["P.D2"], full_answers(5))
+    return world
+
+
+def signed_in(app: Flask, who: str = "admin@x.vn") -> AuthActions:
+    auth = AuthActions(app.test_client())
+    assert auth.login(who).status_code == 302
+    return auth
+
+
+def test_unit_dashboard_shows_figures_and_accessible_charts(app: Flask, world: dict) -> None:
+    auth = signed_in(app)
+    page = auth.client.get("/dashboard/units/P.D1?period=2026")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    # 8 of 12 satisfied on every item: 66,67%, n = 12.
+    assert "66,67%" in html
+    assert "n = 12" in html
+    charts = re.findall(
+        r'<svg class="chart"[^>]*role="img"[^>]*aria-labelledby="(c\d+t) (c\d+d)"', html
+    )
+    assert len(charts) >= 3
+    for title, desc in charts:
+        assert f'<title id="{title}">' in html
+        assert f'<desc id="{desc}">' in html
+    assert html.count('<details class="table-alt">') >= 2  # data tables for the charts
+    assert "Cần thêm ghế &lt;b&gt;chờ&lt;/b&gt;" in html  # escaped, never markup
+    assert "http://" not in re.sub(r'xmlns="http://www.w3.org/2000/svg"', "", html).replace(
+        "http://localhost", ""
+    )  # no third-party request
+    english = auth.client.get("/dashboard/units/P.D1?period=2026&lang=en").get_data(as_text=True)
+    assert "Satisfaction index (SIPAS)" in english
+    assert "66.67%" in english
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("period=2026-13", "Kỳ báo cáo &#39;2026-13&#39; không hợp lệ"),
+        ("period=2026&channel=fax", "Giá trị &#39;fax&#39; của channel không hợp lệ"),
+        ("period=2026&field=NOPE", "Không có lĩnh vực NOPE"),
+        ("period=2026&stream=x", "của stream không hợp lệ"),
+        ("period=2026&instrument=NOPE", "Không có phiếu khảo sát NOPE"),
+    ],
+)
+def test_bad_dashboard_parameters_are_a_clear_422(
+    app: Flask, world: dict, query: str, message: str
+) -> None:
+    auth = signed_in(app)
+    page = auth.client.get(f"/dashboard/units/P.D1?{query}")
+    assert page.status_code == 422
+    assert message in page.get_data(as_text=True)
+
+
+def test_ranking_sorts_links_down_and_draws_a_funnel(app: Flask, world: dict) -> None:
+    auth = signed_in(app)
+    html = auth.client.get("/dashboard/units/P/ranking?period=2026").get_data(as_text=True)
+    body = html[html.index("<tbody>") :]
+    assert body.index("Đơn vị P.D1") < body.index("Đơn vị P.D2")  # D2 has n = 5 < 10: unranked
+    assert 'href="/dashboard/units/P.D1/ranking?period=2026"' in html  # D1 has a commune
+    assert "Biểu đồ phễu" in html
+    by_n = auth.client.get("/dashboard/units/P/ranking?period=2026&sort=n").get_data(as_text=True)
+    assert 'aria-sort="descending"' in by_n
+    assert auth.client.get("/dashboard/units/P/ranking?period=2026&sort=x").status_code == 422
+
+
+def test_pdf_report_reads_as_a_report(app: Flask, world: dict) -> None:
+    auth = signed_in(app)
+    result = auth.client.get("/dashboard/units/P.D1/report.pdf?period=2026")
+    assert result.status_code == 200
+    assert result.mimetype == "application/pdf"
+    assert "bao-cao-khao-sat-P.D1-2026.pdf" in result.headers["Content-Disposition"]
+    reader = PdfReader(io.BytesIO(result.data))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "BÁO CÁO" in text
+    assert "Đơn vị P.D1" in text
+    assert "66,67" in text
+    assert "THỦ TRƯỞNG ĐƠN VỊ" in text
+    assert "Quyết định 1001/QĐ-BNV" in text
+    assert reader.metadata.title.startswith("Báo cáo kết quả khảo sát sự hài lòng")
+
+
+# --- API ------------------------------------------------------------------------------------
+
+
+def spec() -> dict:
+    return json.loads(resources.files("surveyapp.api").joinpath("openapi.json").read_text())
+
+
+def validate(payload: dict) -> None:
+    document = spec()
+    schema = {
+        **document["components"]["schemas"]["UnitIndices"],
+        "components": document["components"],
+    }
+    OAS31Validator(schema).validate(payload)
+
+
+def create_token(auth: AuthActions, name: str = "Cổng tỉnh") -> str:
+    page = auth.client.post(
+        "/dashboard/tokens", data={"name": name, "csrf_token": auth.csrf("/dashboard/tokens")}
+    )
+    assert page.status_code == 200
+    found = re.search(
+        r"<code class=\"token\" data-token>(sat_[^<]+)</code>", page.get_data(as_text=True)
+    )
+    assert found
+    return found.group(1)
+
+
+def test_openapi_document_is_valid() -> None:
+    from openapi_spec_validator import validate as validate_spec
+
+    validate_spec(spec())
+
+
+def test_api_with_a_token_matches_the_dashboard(app: Flask, world: dict) -> None:
+    auth = signed_in(app, "manager@x.vn")
+    token = create_token(auth)
+    api = app.test_client()  # no session: the token alone
+    headers = {"Authorization": f"Bearer {token}"}
+    result = api.get("/api/v1/units/P.D1/indices?period=2026", headers=headers)
+    assert result.status_code == 200
+    payload = result.get_json()
+    validate(payload)
+    assert payload["sipas"]["value"] == 66.67
+    assert payload["sipas"]["n"] == 12
+    assert payload["sipas"]["ci_low"] < 66.67 < payload["sipas"]["ci_high"]
+    assert {e["code"] for e in payload["elements"]} == {"TC", "TT", "CC", "KQ", "PA"}
+    assert payload["elements"][0]["items"][0]["valid"] == 12
+    assert payload["parent"]["of"] == "P"
+    assert payload["channels"] == {"qr": 12}
+    assert len(payload["trend"]) == 12
+    # Scope: the manager of D1 cannot read D2; bad input and missing auth are clear.
+    assert api.get("/api/v1/units/P.D2/indices?period=2026", headers=headers).status_code == 404
+    missing = api.get("/api/v1/units/P.D1/indices", headers=headers)
+    assert missing.status_code == 422
+    assert "period" in missing.get_json()["error"]["message"]
+    anonymous = api.get("/api/v1/units/P.D1/indices?period=2026")
+    assert anonymous.status_code == 401
+    assert anonymous.headers["WWW-Authenticate"].startswith("Bearer")
+    wrong = api.get(
+        "/api/v1/units/P.D1/indices?period=2026", headers={"Authorization": "Bearer sat_nope"}
+    )
+    assert wrong.status_code == 401
+
+
+def test_revoked_token_stops_working(app: Flask, world: dict, session: Session) -> None:
+    auth = signed_in(app, "manager@x.vn")
+    token = create_token(auth)
+    headers = {"Authorization": f"Bearer {token}"}
+    api = app.test_client()
+    assert api.get("/api/v1/units/P.D1/indices?period=2026", headers=headers).status_code == 200
+    page = auth.client.get("/dashboard/tokens").get_data(as_text=True)
+    action = re.search(r'action="(/dashboard/tokens/\d+/revoke)"', page).group(1)
+    assert auth.client.post(action, data={"csrf_token": auth.csrf()}).status_code == 303
+    assert api.get("/api/v1/units/P.D1/indices?period=2026", headers=headers).status_code == 401
+    # Another official cannot revoke someone else's token.
+    other = signed_in(app, "staff@x.vn")
+    assert other.client.post(action, data={"csrf_token": other.csrf()}).status_code == 404
+
+
+def test_token_name_is_required(app: Flask, world: dict) -> None:
+    auth = signed_in(app)
+    page = auth.client.post(
+        "/dashboard/tokens", data={"name": "", "csrf_token": auth.csrf("/dashboard/tokens")}
+    )
+    assert page.status_code == 422
+    assert "sat_" not in page.get_data(as_text=True)
+
+
+# --- Exports --------------------------------------------------------------------------------
+
+
+def wait_for_job(auth: AuthActions, status_url: str, seconds: float = 20) -> str:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        html = auth.client.get(status_url).get_data(as_text=True)
+        state = re.search(r'data-status="(\w+)"', html).group(1)
+        if state in ("done", "failed"):
+            return html
+        time.sleep(0.1)
+    raise AssertionError(f"export still running after {seconds} s")
+
+
+def scheme(session: Session, world: dict) -> None:
+    session.add(
+        ParScheme(
+            province_id=world["units"]["p"].id,
+            level=UnitLevel.DISTRICT,
+            year=2026,
+            instrument_code="COUNTER",
+            appraisal_max="70",
+            criteria=[{"code": "SXH", "source": "SIPAS", "max_points": "30"}],
+            ranking_bands=[{"label": "Tốt", "lower": "80"}, {"label": "Khá", "lower": "0"}],
+            decision="QĐ thử",
+        )
+    )
+    session.commit()
+
+
+def test_scores_export_runs_in_the_background_and_matches_the_engine(
+    app: Flask, world: dict, session: Session
+) -> None:
+    scheme(session, world)
+    auth = signed_in(app, "par@x.vn")
+    form = {
+        "kind": "scores",
+        "scores-csrf_token": auth.csrf("/dashboard/exports"),
+        "scores-unit": "P",
+        "scores-level": "district",
+        "scores-period": "2026",
+        "scores-stream": "all",
+        "scores-format": "xlsx",
+        "scores-appraisal": (
+            io.BytesIO(b"unit_code,appraisal_points\nP.D1,60\nP.D2,65\n"),
+            "a.csv",
+        ),
+    }
+    queued = auth.client.post("/dashboard/exports", data=form, content_type="multipart/form-data")
+    assert queued.status_code == 303
+    html = wait_for_job(auth, queued.headers["Location"])
+    assert 'data-status="done"' in html
+    link = re.search(r'href="(/dashboard/exports/\d+/download)"', html).group(1)
+    with auth.client.get(link) as download:
+        assert download.status_code == 200
+        assert "diem-dieu-tra-xhh-P-district-2026.xlsx" in download.headers["Content-Disposition"]
+        content = download.data
+    sheet = load_workbook(io.BytesIO(content)).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    header_at = next(i for i, row in enumerate(rows) if row and row[0] == "unit_code")
+    header = rows[header_at]
+    got = {row[0]: dict(zip(header, row, strict=True)) for row in rows[header_at + 1 :] if row[0]}
+    expected = exports.scores_export(
+        session,
+        parent=world["units"]["p"],
+        level=UnitLevel.DISTRICT,
+        period=parse_period("2026"),
+        appraisal={"P.D1": Decimal(60), "P.D2": Decimal(65)},
+        generated_at=NOW,
+        stream=None,
+    )
+    for row in expected.scores.rows:
+        want = dict(zip(expected.scores.header, row, strict=True))
+        for column in ("n", "sipas", "survey_points", "total_points", "rank"):
+            value = want[column]
+            assert got[want["unit_code"]][column] == (
+                float(value) if isinstance(value, Decimal) else value
+            ), column
+    assert got["P.D1"]["sipas"] == 66.67
+    # Someone else cannot see or download the job.
+    other = signed_in(app, "admin@x.vn")
+    assert other.client.get(queued.headers["Location"]).status_code == 404
+    assert other.client.get(link).status_code == 404
+
+
+def test_bad_export_request_queues_nothing(app: Flask, world: dict, session: Session) -> None:
+    auth = signed_in(app, "par@x.vn")
+    form = {
+        "kind": "scores",
+        "scores-csrf_token": auth.csrf("/dashboard/exports"),
+        "scores-unit": "P",
+        "scores-level": "district",
+        "scores-period": "2026-Q5",
+        "scores-stream": "all",
+        "scores-format": "xlsx",
+    }
+    page = auth.client.post("/dashboard/exports", data=form)
+    assert page.status_code == 422
+    assert "Kỳ báo cáo &#39;2026-Q5&#39; không hợp lệ" in page.get_data(as_text=True)
+    form["scores-period"] = "2026"
+    form["scores-appraisal"] = (io.BytesIO(b"unit_code,appraisal_points\nP.D1,abc\n"), "a.csv")
+    page = auth.client.post("/dashboard/exports", data=form, content_type="multipart/form-data")
+    assert page.status_code == 422
+    assert "dòng 2" in page.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(ExportJob)) == 0
+
+
+def test_responses_export_reports_progress_and_rows(app: Flask, world: dict) -> None:
+    auth = signed_in(app, "manager@x.vn")
+    form = {
+        "kind": "responses",
+        "responses-csrf_token": auth.csrf("/dashboard/exports"),
+        "responses-unit": "P.D1",
+        "responses-period": "",
+        "responses-format": "csv",
+    }
+    queued = auth.client.post("/dashboard/exports", data=form)
+    assert queued.status_code == 303
+    html = wait_for_job(auth, queued.headers["Location"])
+    assert "12 dòng" in html
+    link = re.search(r'href="(/dashboard/exports/\d+/download)"', html).group(1)
+    with auth.client.get(link) as download:
+        text = download.data.decode("utf-8-sig")
+    lines = text.strip().splitlines()
+    assert len(lines) == 13
+    assert "Cần thêm ghế" not in text  # no comments in the responses file
+    # A manager may not export another unit's responses.
+    form["responses-unit"] = "P.D2"
+    assert auth.client.post("/dashboard/exports", data=form).status_code == 422
