@@ -90,7 +90,8 @@ def db_current() -> None:
 @click.option("--responses", "count", default=2000, show_default=True, type=click.IntRange(0))
 @click.option("--seed", default=1, show_default=True, type=int)
 def seed_demo_command(count: int, seed: int) -> None:
-    """Create the demo province, counters, dossiers and COUNT synthetic responses (idempotent)."""
+    """Create the demo province, counters, dossiers, COUNT synthetic responses and, unless COUNT
+    is 0, Thông tư 01 ratings of the districts' dossiers (idempotent)."""
     with session_scope() as session:
         result = demo.seed_demo(
             session,
@@ -101,7 +102,8 @@ def seed_demo_command(count: int, seed: int) -> None:
         )
     click.echo(
         f"Dữ liệu mẫu: {result.units} đơn vị, {result.counters} quầy, {result.dossiers} hồ sơ, "
-        f"thêm {result.responses_added} phiếu trả lời."
+        f"thêm {result.responses_added} phiếu trả lời và {result.ratings_added} đánh giá hồ sơ "
+        "theo Thông tư 01."
     )
     click.echo(
         "Tài khoản mẫu (mật khẩu "

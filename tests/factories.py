@@ -14,6 +14,7 @@ from surveyapp.models import (
     Counter,
     Dossier,
     Instrument,
+    ParScheme,
     Response,
     Role,
     Stream,
@@ -148,3 +149,21 @@ def build_world(session: Session) -> dict:
     }
     session.commit()
     return {"counters": counters, "users": users, "units": {"p": p, "d1": d1, "x": x, "d2": d2}}
+
+
+def make_par_scheme(session: Session, province: Unit, **overrides: Any) -> ParScheme:
+    """District PAR settings for 2026: 30 survey points from SIPAS, 70 from appraisal."""
+    values: dict[str, Any] = {
+        "province_id": province.id,
+        "level": UnitLevel.DISTRICT,
+        "year": 2026,
+        "instrument_code": "COUNTER",
+        "appraisal_max": "70",
+        "criteria": [{"code": "SXH", "source": "SIPAS", "max_points": "30"}],
+        "ranking_bands": [{"label": "Tốt", "lower": "80"}, {"label": "Khá", "lower": "0"}],
+    }
+    values.update(overrides)
+    scheme = ParScheme(**values)
+    session.add(scheme)
+    session.commit()
+    return scheme

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from surveyapp.models import AnswerCount, Counter, Dossier, Response, Unit
+from surveyapp.models import AnswerCount, Counter, Dossier, Instrument, Response, Unit
 from tests.conftest import SurveyPage, make_app
 from tests.factories import full_answers
 
@@ -23,7 +25,12 @@ def test_seed_demo_is_idempotent_and_counted(app: Flask, session: Session) -> No
     def total(model) -> int:
         return session.scalar(select(func.count()).select_from(model))
 
-    assert total(Response) == 300
+    rated = int(re.search(r"và (\d+) đánh giá hồ sơ", result.output).group(1))
+    assert rated > 0  # Thông tư 01 ratings of the districts' dossiers
+    assert "và 0 đánh giá" in again.output
+    assert total(Response) == 300 + rated
+    counter_survey = select(func.count()).select_from(Response).join(Response.instrument)
+    assert session.scalar(counter_survey.where(Instrument.code == "COUNTER")) == 300
     assert total(Unit) == 21
     assert total(Counter) == 21
     assert total(Dossier) >= 40
@@ -36,7 +43,7 @@ def test_seed_demo_is_idempotent_and_counted(app: Flask, session: Session) -> No
     assert session.scalar(select(func.sum(AnswerCount.count))) == raw
 
     stats = runner.invoke(args=["stats"]).output.strip().splitlines()
-    assert sum(int(line.split("\t")[1]) for line in stats) == 300
+    assert sum(int(line.split("\t")[1]) for line in stats) == 300 + rated
     assert all(len(line.split("\t")) == 2 for line in stats)
 
 

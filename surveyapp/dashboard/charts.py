@@ -145,9 +145,18 @@ def line_chart(points: Sequence[Point], title: str, description: str) -> Markup:
     for run in _runs(points):
         band = [(i, p.high) for i, p in run if p.high is not None]
         band += [(i, p.low) for i, p in reversed(run) if p.low is not None]
-        if len(band) > 2:
+        if len(run) > 1 and len(band) > 2:
             coords = " ".join("{:.1f},{:.1f}".format(*xy(i, v)) for i, v in band)
             body.append(f'<polygon points="{coords}" fill="{BAR}" fill-opacity="0.15"/>')
+        for i, p in run if len(run) == 1 else ():  # a lone month: its interval as a whisker
+            if p.low is not None and p.high is not None:
+                x, y_low = xy(i, p.low)
+                _, y_high = xy(i, p.high)
+                body.append(
+                    f'<path d="M{x - 5:.1f} {y_low:.1f}H{x + 5:.1f}M{x:.1f} {y_low:.1f}'
+                    f'V{y_high:.1f}M{x - 5:.1f} {y_high:.1f}H{x + 5:.1f}" stroke="{BAR}" '
+                    f'stroke-width="1.5" fill="none"/>'
+                )
         line = " ".join("{:.1f},{:.1f}".format(*xy(i, p.value)) for i, p in run)  # type: ignore[arg-type]
         body.append(f'<polyline points="{line}" fill="none" stroke="{BAR}" stroke-width="2.5"/>')
         for i, p in run:

@@ -83,6 +83,7 @@ class DemoResult:
     counters: int
     dossiers: int
     responses_added: int
+    ratings_added: int  # Thông tư 01 ratings
 
 
 def seed_demo(
@@ -90,18 +91,33 @@ def seed_demo(
 ) -> DemoResult:
     """Create (or complete) the demo province and ``responses`` synthetic responses."""
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
-    (instrument,) = [i for i in load_builtin_instruments(session, now) if i.code == "COUNTER"]
+    builtins = {i.code: i for i in load_builtin_instruments(session, now)}
+    instrument = builtins["COUNTER"]
     units = _seed_units(session)
     counters = [save_counter(session, u, f"{u.code}-Q1", "Quầy tiếp nhận số 1", now) for u in units]
     fields = _seed_fields(session)
     dossiers = _seed_dossiers(session, units, fields, max(responses // 3, 40), now, rng)
-    campaign = _seed_campaign(session, instrument, units[0], now, timezone)
+    campaign = _seed_campaign(
+        session,
+        instrument,
+        units[0],
+        code=f"DEMO-{now.year}-CHUNG",
+        name=f"Khảo sát tại quầy năm {now.year}",
+        stream=Stream.GENERAL,
+        min_n=30,
+        year=now.year,
+    )
     added = _seed_responses(
         session, instrument, campaign, counters, dossiers, responses, seed, now, timezone
     )
     _seed_users(session, now)
     _seed_par_schemes(session, now)
-    return DemoResult(len(units), len(counters), len(dossiers), added)
+    rated = (
+        _seed_tt01(session, builtins["TT01"], units[0], dossiers, seed, now, timezone)
+        if responses
+        else 0
+    )
+    return DemoResult(len(units), len(counters), len(dossiers), added, rated)
 
 
 DEMO_PASSWORD = "matkhau-demo-2026"  # noqa: S105 - printed for the demo, never for real data
@@ -111,6 +127,101 @@ DEMO_USERS = [
     ("lanhdao.dh@anlac.demo", Role.UNIT_MANAGER, "AL.DH", "Lãnh đạo UBND huyện Đông Hòa"),
     ("motcua.dh@anlac.demo", Role.COUNTER_STAFF, "AL.DH", "Cán bộ một cửa Đông Hòa"),
 ]
+# Receiving officials of the districts' one-stop desks, rated under Thông tư 01 (no sign-in
+# needed for the demo: they get the demo password too).
+DEMO_OFFICIALS = [
+    ("nguyen.van.an@anlac.demo", "AL.DH", "Nguyễn Văn An"),
+    ("tran.thi.binh@anlac.demo", "AL.DH", "Trần Thị Bình"),
+    ("le.minh.chau@anlac.demo", "AL.TP", "Lê Minh Châu"),
+    ("pham.thu.dung@anlac.demo", "AL.BM", "Phạm Thu Dung"),
+    ("hoang.van.em@anlac.demo", "AL.PD", "Hoàng Văn Em"),
+]
+
+
+def _seed_tt01(
+    session: Session,
+    instrument: Instrument,
+    province: Unit,
+    dossiers: list[Dossier],
+    seed: int,
+    now: datetime,
+    timezone: str,
+) -> int:
+    """Officials at the districts' desks, the dossiers they received, and a Thông tư 01 rating
+    (official stream, dossier link) for each returned dossier not already rated."""
+    rng = random.Random(seed * 104729 + 3)  # noqa: S311
+    officials: dict[str, list[User]] = {}
+    for email, unit_code, name in DEMO_OFFICIALS:
+        user = session.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = create_user(
+                session,
+                email=email,
+                password=DEMO_PASSWORD,
+                role=Role.COUNTER_STAFF,
+                unit_code=unit_code,
+                full_name=name,
+                now=now,
+            )
+        officials.setdefault(user.unit_id, []).append(user)  # type: ignore[arg-type]
+    campaign = _seed_campaign(
+        session,
+        instrument,
+        province,
+        code=f"DEMO-{now.year}-TT01",
+        name=f"Đánh giá giải quyết hồ sơ theo Thông tư 01 năm {now.year}",
+        stream=Stream.OFFICIAL,
+        min_n=10,
+        year=now.year,
+    )
+    rated = set(session.scalars(select(Response.dossier_id).where(Response.dossier_id.isnot(None))))
+    items = {item.code: item for item in instrument.items}
+    # Each official has a habit; late returns score 1 or 0 on the time indicators.
+    habit = {u.id: rng.uniform(0.55, 0.95) for users in officials.values() for u in users}
+    added = []
+    for dossier in dossiers:
+        desk = officials.get(dossier.unit_id)
+        if desk and dossier.receiving_user_id is None:
+            dossier.receiving_user_id = rng.choice(desk).id
+        if dossier.id in rated or dossier.returned_at is None or not desk:
+            continue
+        good = habit.get(dossier.receiving_user_id or 0, 0.8)
+        late = dossier.due_at is not None and dossier.returned_at > dossier.due_at
+        points: dict[str, int] = {}
+        for code in ("T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9"):
+            if code in ("T1", "T2") and late:
+                points[code] = 0 if code == "T1" else rng.choice([0, 1])
+            elif code in ("T4", "T9") and rng.random() < 0.15:
+                points[code] = 9  # does not apply
+            else:
+                points[code] = 2 if rng.random() < good else rng.choice([1, 1, 0])
+        total = sum(v for v in points.values() if v != 9)
+        points["HL3"] = 3 if total >= 16 else (2 if total >= 11 else 1)
+        moment = min(dossier.returned_at + timedelta(hours=rng.uniform(2, 72)), now)
+        added.append(
+            NewResponse(
+                values={
+                    "receipt_code": new_receipt_code(),
+                    "idempotency_key": f"demo-tt01-{dossier.code}",
+                    "instrument_id": instrument.id,
+                    "campaign_id": campaign.id,
+                    "unit_id": dossier.unit_id,
+                    "counter_id": None,
+                    "dossier_id": dossier.id,
+                    "channel": Channel.LINK,
+                    "stream": Stream.OFFICIAL,
+                    "status": ResponseStatus.REPORTABLE,
+                    "submitted_at": moment,
+                    "period": local_period(moment, timezone),
+                    "locale": "vi",
+                    "respondent_type": None,
+                },
+                answers=[(items[c].id, v, None) for c, v in points.items()],
+            )
+        )
+    insert_responses(session, added)
+    session.flush()
+    return len(added)
 
 
 def _seed_par_schemes(session: Session, now: datetime) -> None:
@@ -224,20 +335,27 @@ def _seed_dossiers(
 
 
 def _seed_campaign(
-    session: Session, instrument: Instrument, province: Unit, now: datetime, timezone: str
+    session: Session,
+    instrument: Instrument,
+    province: Unit,
+    *,
+    code: str,
+    name: str,
+    stream: Stream,
+    min_n: int,
+    year: int,
 ) -> Campaign:
-    year = now.year
-    code = f"DEMO-{year}-CHUNG"
+    """The year-long campaign ``code`` over the province, created if missing."""
     campaign = session.scalar(select(Campaign).where(Campaign.code == code))
     if campaign is None:
         campaign = Campaign(
             code=code,
-            name=f"Khảo sát tại quầy năm {year}",
+            name=name,
             instrument=instrument,
-            stream=Stream.GENERAL,
+            stream=stream,
             starts_on=date(year, 1, 1),
             ends_on=date(year, 12, 31),
-            min_n=30,
+            min_n=min_n,
         )
         campaign.units.append(province)
         session.add(campaign)

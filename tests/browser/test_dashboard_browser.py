@@ -1,15 +1,30 @@
-"""An official signs in, opens a new case from a citizen's comment, replies and closes it."""
+"""Officials in the browser: a case from a citizen's comment; a unit dashboard and its exports."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from surveyapp.models import Case, CaseStatus
+from surveyapp.models import Case, CaseStatus, UnitLevel
+from surveyapp.services.exports import scores_export
+from surveyapp.services.periods import parse_period
 from tests.browser.conftest import save_screenshot
-from tests.factories import PASSWORD, build_world, submit_response
+from tests.conftest import NOW
+from tests.factories import PASSWORD, build_world, full_answers, make_par_scheme, submit_response
+
+
+def sign_in(page: Any, url: str, email: str) -> None:
+    """Open a dashboard page, get sent to sign in, and land back on it."""
+    page.goto(url)
+    page.wait_for_url("**/auth/login**")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(url)
 
 
 def test_official_replies_to_a_comment_and_closes_the_case(
@@ -21,12 +36,7 @@ def test_official_replies_to_a_comment_and_closes_the_case(
     )
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.goto(f"{live_url}/dashboard/inbox")
-    page.wait_for_url("**/auth/login**")
-    page.fill("#email", "manager@x.vn")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/dashboard/inbox")
+    sign_in(page, f"{live_url}/dashboard/inbox", "manager@x.vn")
     page.click("text=Phòng chờ nóng, không có quạt.")
     page.wait_for_url("**/dashboard/cases/*")
     assert "Mới" in page.locator("h1").inner_text()
@@ -45,3 +55,64 @@ def test_official_replies_to_a_comment_and_closes_the_case(
     case = session.scalars(select(Case)).one()
     assert case.status is CaseStatus.CLOSED
     assert case.reply == "Đơn vị đã lắp thêm 4 quạt trần. Cảm ơn ông/bà."
+
+
+def test_official_sees_charts_and_downloads_the_scores_workbook(
+    browser: Any, live_url: str, session: Session, tmp_path: Any
+) -> None:
+    """Sign in, open a unit dashboard (charts drawn, screenshot kept), then download the scores
+    XLSX through the background export and check its figures against the engine's."""
+    world = build_world(session)
+    for i in range(24):
+        counter = world["counters"]["P.D1" if i % 2 else "P.D2"]
+        answers = full_answers(5 if i % 3 else 2)
+        answers["S15"] = 1 if i % 4 == 0 else 4
+        submit_response(session, counter, answers, comment="Chờ lâu" if i == 3 else None)
+    make_par_scheme(session, world["units"]["p"])
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    sign_in(page, f"{live_url}/dashboard/units/P?period=2026", "par@x.vn")
+    charts = page.locator("svg.chart[role=img]")
+    assert charts.count() >= 3
+    bars = page.locator("svg.chart rect")
+    assert bars.count() >= 5  # one bar per element, drawn with a real width
+    assert bars.first.bounding_box()["width"] > 10
+    assert page.locator("[data-figure=sipas] b").inner_text().endswith("%")
+    save_screenshot(page, "dashboard-unit-charts")
+    page.click("text=Xếp hạng các đơn vị trực thuộc")
+    page.wait_for_selector("text=Biểu đồ phễu")
+    assert page.locator("svg.chart circle").count() == 2
+    save_screenshot(page, "dashboard-ranking-funnel")
+
+    page.goto(f"{live_url}/dashboard/exports?unit=P&period=2026")
+    page.select_option("#scores-level", "district")
+    page.select_option("#scores-stream", "all")
+    page.click("text=Tạo tệp điểm")
+    page.wait_for_selector("a:has-text('Tải tệp')", timeout=20000)
+    with page.expect_download() as info:
+        page.click("a:has-text('Tải tệp')")
+    path = tmp_path / "diem.xlsx"
+    info.value.save_as(path)
+    context.close()
+
+    rows = list(load_workbook(path).worksheets[0].iter_rows(values_only=True))
+    start = next(i for i, row in enumerate(rows) if row and row[0] == "unit_code")
+    got = {row[0]: dict(zip(rows[start], row, strict=True)) for row in rows[start + 1 :]}
+    session.expire_all()
+    expected = scores_export(
+        session,
+        parent=world["units"]["p"],
+        level=UnitLevel.DISTRICT,
+        period=parse_period("2026"),
+        appraisal=None,
+        generated_at=NOW,
+        stream=None,
+    )
+    assert set(got) == {"P.D1", "P.D2"}
+    for row in expected.scores.rows:
+        want = dict(zip(expected.scores.header, row, strict=True))
+        for column in ("n", "sipas", "sipas_ci_low", "sipas_ci_high", "TC", "survey_points"):
+            value = want[column]
+            assert got[want["unit_code"]][column] == (
+                float(value) if isinstance(value, Decimal) else value
+            ), (want["unit_code"], column)

@@ -18,11 +18,11 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from surveyapp.models import ExportJob, ParScheme, UnitLevel
+from surveyapp.models import ExportJob, UnitLevel
 from surveyapp.services import exports
 from surveyapp.services.periods import parse_period
 from tests.conftest import NOW, AuthActions
-from tests.factories import build_world, full_answers, submit_response
+from tests.factories import build_world, full_answers, make_par_scheme, submit_response
 
 
 @pytest.fixture
@@ -223,26 +223,10 @@ def wait_for_job(auth: AuthActions, status_url: str, seconds: float = 20) -> str
     raise AssertionError(f"export still running after {seconds} s")
 
 
-def scheme(session: Session, world: dict) -> None:
-    session.add(
-        ParScheme(
-            province_id=world["units"]["p"].id,
-            level=UnitLevel.DISTRICT,
-            year=2026,
-            instrument_code="COUNTER",
-            appraisal_max="70",
-            criteria=[{"code": "SXH", "source": "SIPAS", "max_points": "30"}],
-            ranking_bands=[{"label": "Tốt", "lower": "80"}, {"label": "Khá", "lower": "0"}],
-            decision="QĐ thử",
-        )
-    )
-    session.commit()
-
-
 def test_scores_export_runs_in_the_background_and_matches_the_engine(
     app: Flask, world: dict, session: Session
 ) -> None:
-    scheme(session, world)
+    make_par_scheme(session, world["units"]["p"])
     auth = signed_in(app, "par@x.vn")
     form = {
         "kind": "scores",
