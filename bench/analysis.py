@@ -27,11 +27,13 @@ from analysis import wilson
 from bench._common import ADMIN_URL, fresh_database
 from surveyapp.db import Base, make_engine
 from surveyapp.models import Instrument, Unit, UnitLevel
-from surveyapp.services import reporting
+from surveyapp.services import dashboards, reporting
 from surveyapp.services.instruments import load_builtin_instruments
 from surveyapp.services.periods import parse_period
 from surveyapp.services.snapshots import instrument_view
 from surveyapp.services.units import save_unit
+
+TZ = "Asia/Ho_Chi_Minh"
 
 NOW = datetime(2026, 12, 31, tzinfo=UTC)
 
@@ -138,8 +140,17 @@ def run(url: str, label: str, count: int) -> None:
             for element in row.index.parts:
                 wilson(element.satisfied, element.valid)
 
+        province = units[0]
+        query = dashboards.Query(year)
+
+        def dashboard(unit: Unit) -> None:
+            dashboards.unit_dashboard(session, unit, query, timezone=TZ)
+
         table_time = timed(province_table)
         unit_time = timed(unit_figures, repeat=7)
+        unit_page = timed(lambda: dashboard(one), repeat=7)
+        province_page = timed(lambda: dashboard(province))
+        ranking_time = timed(lambda: dashboards.ranking(session, province, query, timezone=TZ))
         rows = session.scalar(sa.select(sa.func.count()).select_from(sa.text("answers")))
     engine.dispose()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -149,6 +160,12 @@ def run(url: str, label: str, count: int) -> None:
         f"{table_time * 1000:7.1f} ms"
     )
     print(f"{label:10s} one unit's dashboard figures: {unit_time * 1000:7.1f} ms")
+    print(
+        f"{label:10s} whole dashboard (indices, previous period, parent, 12-month trend, "
+        f"channels, progress, comments): one unit {unit_page * 1000:7.1f} ms, "
+        f"the province {province_page * 1000:7.1f} ms"
+    )
+    print(f"{label:10s} ranking of the province's children: {ranking_time * 1000:7.1f} ms")
     print(f"{label:10s} peak memory of this process so far: {peak_mb:7.1f} MB")
 
 

@@ -555,11 +555,6 @@ def _sort_key(sort: str) -> Any:
     return key
 
 
-def visible_parent(unit: Unit, covers: Any) -> Unit | None:
-    """The parent if the official may open its dashboard."""
-    return unit.parent if unit.parent is not None and covers(unit.parent.id) else None
-
-
 # --- Thông tư 01 per-dossier ratings ---------------------------------------------------------
 
 TT01_CODE = "TT01"

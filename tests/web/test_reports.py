@@ -116,6 +116,9 @@ def test_pdf_report_reads_as_a_report(app: Flask, world: dict) -> None:
     assert "Đơn vị P.D1" in text
     assert "66,67" in text
     assert "THỦ TRƯỞNG ĐƠN VỊ" in text
+    assert "Số ý kiến bằng văn bản: 1." in text
+    assert "Mới: 5" in text  # four low ratings (level 2) and the comment
+    assert "XẾP HẠNG CÁC ĐƠN VỊ TRỰC THUỘC" in text  # D1 has commune X below it
     assert "Quyết định 1001/QĐ-BNV" in text
     assert reader.metadata.title.startswith("Báo cáo kết quả khảo sát sự hài lòng")
 
