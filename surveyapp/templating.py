@@ -34,17 +34,20 @@ def register_template_helpers(app: Flask) -> None:
     def localdatetime(moment: datetime | None) -> str:
         return format_datetime(moment, "short") if moment is not None else ""
 
-    @app.template_filter("num")
-    def num(value: Any, places: int = 2) -> str:
-        """A figure in the reader's locale (85,21 in Vietnamese); an em dash when absent."""
-        if value is None:
-            return "—"
-        rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
-        return format_decimal(rounded, format="#,##0." + "0" * places if places else "#,##0")
+    app.add_template_filter(format_number, "num")
 
     @app.context_processor
     def inject() -> dict[str, Any]:
         return {"current_locale": current_locale(), "lang_url": lang_url}
+
+
+def format_number(value: Any, places: int = 2) -> str:
+    """A figure in the reader's locale (85,21 in Vietnamese), rounded half up; an em dash when
+    absent."""
+    if value is None:
+        return "—"
+    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    return format_decimal(rounded, format="#,##0." + "0" * places if places else "#,##0")
 
 
 def lang_url(code: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -48,6 +48,11 @@ class Dot:
     position: str  # from analysis.funnel
 
 
+def vietnamese(value: float) -> str:
+    """85,21: two decimals with a decimal comma (pages pass their locale's formatter)."""
+    return f"{value:.2f}".replace(".", ",")
+
+
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -71,9 +76,12 @@ def bar_chart(
     reference: float | None = None,
     reference_label: str = "",
     label_width: int = 250,
+    width: int = 720,
+    number: Callable[[float], str] = vietnamese,
 ) -> Markup:
-    """Horizontal bars on a 0–100 axis with whiskers from ``low`` to ``high``."""
-    width, row, top = 720, 26, 24
+    """Horizontal bars on a 0–100 axis with whiskers from ``low`` to ``high``; a narrower
+    ``width`` suits a half-page column."""
+    row, top = 26, 24
     plot = width - label_width - 130
     height = top + row * len(bars) + 8
 
@@ -107,7 +115,7 @@ def bar_chart(
                 f'<path d="M{lo:.1f} {mid}H{hi:.1f}M{lo:.1f} {mid - 5}V{mid + 5}'
                 f'M{hi:.1f} {mid - 5}V{mid + 5}" stroke="{INK}" stroke-width="1.5" fill="none"/>'
             )
-        text = f"{bar.value:.2f}".replace(".", ",") + (f" ({bar.note})" if bar.note else "")
+        text = number(bar.value) + (f" ({bar.note})" if bar.note else "")
         body.append(f'<text x="{width - 124}" y="{y + 16}" fill="{INK}">{escape(text)}</text>')
     if reference is not None:
         body.append(
@@ -118,7 +126,12 @@ def bar_chart(
     return _frame(width, height, title, description, body)
 
 
-def line_chart(points: Sequence[Point], title: str, description: str) -> Markup:
+def line_chart(
+    points: Sequence[Point],
+    title: str,
+    description: str,
+    number: Callable[[float], str] = vietnamese,
+) -> Markup:
     """A monthly line with its interval band; months without a figure break the line."""
     width, height, left, right, top, bottom = 720, 240, 44, 16, 16, 34
     values = [v for p in points for v in (p.low, p.value) if v is not None]
@@ -161,7 +174,7 @@ def line_chart(points: Sequence[Point], title: str, description: str) -> Markup:
         body.append(f'<polyline points="{line}" fill="none" stroke="{BAR}" stroke-width="2.5"/>')
         for i, p in run:
             cx, cy = xy(i, p.value)  # type: ignore[arg-type]
-            text = f"{p.label}: {p.value:.2f}".replace(".", ",")
+            text = f"{p.label}: {number(p.value)}"  # type: ignore[arg-type]
             body.append(
                 f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4" fill="{BAR}">'
                 f"<title>{escape(text)}</title></circle>"
@@ -179,7 +192,13 @@ def _runs(points: Sequence[Point]) -> list[list[tuple[int, Point]]]:
     return [run for run in runs if run]
 
 
-def funnel_chart(dots: Sequence[Dot], centre: float, title: str, description: str) -> Markup:
+def funnel_chart(
+    dots: Sequence[Dot],
+    centre: float,
+    title: str,
+    description: str,
+    number: Callable[[float], str] = vietnamese,
+) -> Markup:
     """Units as dots (x: respondents, y: percent) with the 95% and 99.8% control limits."""
     width, height, left, right, top, bottom = 720, 300, 48, 16, 14, 40
     top_n = max((d.n for d in dots), default=10) * 1.08
@@ -225,7 +244,7 @@ def funnel_chart(dots: Sequence[Dot], centre: float, title: str, description: st
         x, y = xy(dot.n, dot.value)
         outside = dot.position in ("above", "below")
         fill = ACCENT if outside else (BAR if dot.position == "within" else "#c25100")
-        text = f"{dot.label}: {dot.value:.2f}".replace(".", ",") + f" (n={dot.n:g})"
+        text = f"{dot.label}: {number(dot.value)} (n={dot.n:g})"
         body.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="{fill}" stroke="#fff">'
             f"<title>{escape(text)}</title></circle>"

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Response as FlaskResponse
 from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import format_decimal, gettext, lazy_gettext
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import select
 
 from analysis.publication import Verdict
@@ -22,7 +22,7 @@ from surveyapp.models import Channel, RespondentType, ServiceField, Stream, Unit
 from surveyapp.services import dashboards, report_pdf
 from surveyapp.services.access import get_visible_unit
 from surveyapp.services.periods import parse_period
-from surveyapp.templating import current_locale
+from surveyapp.templating import current_locale, format_number
 
 CHANNEL_LABELS = {
     Channel.QR: lazy_gettext("Mã QR tại quầy"),
@@ -73,21 +73,14 @@ def signed(points: float | None) -> str:
     """A difference in percentage points with its sign: +2,31 điểm."""
     if points is None:
         return "—"
-    text = format_decimal(round(abs(points), 2), format="#,##0.00")
+    text = format_number(abs(points))
     return gettext("%(sign)s%(v)s điểm", sign="+" if points >= 0 else "−", v=text)
 
 
 def change_text(change: Change) -> str:
-    low = (
-        format_decimal(round(100 * change.interval.low, 2), format="#,##0.00")
-        if change.interval
-        else "?"
-    )
-    high = (
-        format_decimal(round(100 * change.interval.high, 2), format="#,##0.00")
-        if change.interval
-        else "?"
-    )
+    interval = change.interval
+    low = format_number(100 * interval.low) if interval else "?"
+    high = format_number(100 * interval.high) if interval else "?"
     if change.p_value < 0.05:
         return gettext(
             "Khác biệt có ý nghĩa thống kê (KTC 95%%: %(low)s đến %(high)s điểm).",
@@ -102,19 +95,16 @@ def change_text(change: Change) -> str:
 
 
 def trend_text(test: MannKendall) -> str:
+    p = format_number(test.p_value, 3)
     if test.trend == "increasing":
-        return gettext(
-            "Xu hướng tăng có ý nghĩa (Mann–Kendall, p = %(p)s).", p=f"{test.p_value:.3f}"
-        )
+        return gettext("Xu hướng tăng có ý nghĩa (Mann–Kendall, p = %(p)s).", p=p)
     if test.trend == "decreasing":
-        return gettext(
-            "Xu hướng giảm có ý nghĩa (Mann–Kendall, p = %(p)s).", p=f"{test.p_value:.3f}"
-        )
-    return gettext("Chưa thấy xu hướng rõ rệt (Mann–Kendall, p = %(p)s).", p=f"{test.p_value:.3f}")
+        return gettext("Xu hướng giảm có ý nghĩa (Mann–Kendall, p = %(p)s).", p=p)
+    return gettext("Chưa thấy xu hướng rõ rệt (Mann–Kendall, p = %(p)s).", p=p)
 
 
 def dashboard_query() -> dashboards.Query:
-    """Period and filters from the query string (default: this year); bad values are a 400."""
+    """Period and filters from the query string (default: this year); bad values are a 422."""
     text = (request.args.get("period") or "").strip()
     if not text:
         text = str(now().astimezone(_zone()).year)
@@ -183,6 +173,7 @@ def unit_charts(view: dashboards.UnitDashboard, locale: str) -> dict[str, Any]:
             ),
             reference=parent_value,
             reference_label=gettext("Đơn vị cấp trên"),
+            number=format_number,
         ),
         "trend": charts.line_chart(
             [
@@ -196,6 +187,7 @@ def unit_charts(view: dashboards.UnitDashboard, locale: str) -> dict[str, Any]:
             ],
             gettext("Chỉ số SIPAS theo tháng"),
             gettext("Đường: chỉ số SIPAS (%) từng tháng; vùng mờ: khoảng tin cậy 95%."),
+            number=format_number,
         ),
         "items": {
             code: charts.bar_chart(
@@ -203,6 +195,7 @@ def unit_charts(view: dashboards.UnitDashboard, locale: str) -> dict[str, Any]:
                 gettext("Chỉ số theo câu hỏi, yếu tố %(code)s", code=code),
                 gettext("Thanh ngang: tỷ lệ hài lòng (%) từng câu; vạch đen: khoảng tin cậy 95%."),
                 label_width=90,
+                number=format_number,
             )
             for code, figures in view.items.items()
         },
@@ -215,7 +208,9 @@ def unit_charts(view: dashboards.UnitDashboard, locale: str) -> dict[str, Any]:
         ],
         gettext("Phiếu theo kênh"),
         gettext("Tỷ lệ (%) phiếu theo kênh khảo sát; số phiếu trong ngoặc."),
-        label_width=170,
+        label_width=160,
+        width=480,
+        number=format_number,
     )
     return out
 
@@ -261,6 +256,7 @@ def unit_ranking(code: str) -> ResponseReturnValue:
                 "Đường đỏ: mức chung; nét đứt: giới hạn 95%; nét liền: giới hạn 99,8%. "
                 "Chấm ngoài giới hạn khác biệt thật sự so với mức chung."
             ),
+            number=format_number,
         )
         if dots and table.centre is not None
         else None

@@ -341,7 +341,7 @@ def unit_dashboard(
         previous_period=before,
         trend=trend,
         trend_test=mann_kendall(series) if len(series) >= 4 else None,
-        channels=channel_mix(session, ids, query, timezone),
+        channels=channel_mix(session, ids, query, instrument.id, timezone),
         progress=sample_progress(session, unit, ids, query, instrument, sipas.n, timezone),
         comments=newest_comments(session, ids, query, timezone, comments),
         rules=rules,
@@ -378,12 +378,13 @@ def _counted(
 
 
 def channel_mix(
-    session: Session, unit_ids: Sequence[int], query: Query, timezone: str
+    session: Session, unit_ids: Sequence[int], query: Query, instrument_id: int, timezone: str
 ) -> list[tuple[Channel, int]]:
+    """Responses to the dashboard's instrument by channel."""
     rows = session.execute(
-        _counted(select(Response.channel, func.count()), unit_ids, query, timezone).group_by(
-            Response.channel
-        )
+        _counted(select(Response.channel, func.count()), unit_ids, query, timezone)
+        .where(Response.instrument_id == instrument_id)
+        .group_by(Response.channel)
     )
     counts = {Channel(c): int(n) for c, n in rows}
     return [(c, counts[c]) for c in Channel if counts.get(c)]

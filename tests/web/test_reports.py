@@ -71,6 +71,8 @@ def test_unit_dashboard_shows_figures_and_accessible_charts(app: Flask, world: d
     english = auth.client.get("/dashboard/units/P.D1?period=2026&lang=en").get_data(as_text=True)
     assert "Satisfaction index (SIPAS)" in english
     assert "66.67%" in english
+    assert "66.67 (n=12)" in english  # chart labels follow the reader's locale too
+    assert "66,67 (n=12)" in html
 
 
 @pytest.mark.parametrize(
