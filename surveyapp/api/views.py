@@ -21,7 +21,7 @@ from surveyapp.db import get_session
 from surveyapp.errors import render_error
 from surveyapp.models import User, localized
 from surveyapp.services import api_tokens, dashboards
-from surveyapp.services.access import Scope, get_visible_unit, scope_for
+from surveyapp.services.access import Scope, get_visible_unit, scope_for, visible_units
 from surveyapp.services.errors import N_, InvalidInput
 from surveyapp.services.periods import parse_period
 
@@ -73,6 +73,28 @@ def _figure(f: dashboards.Figure, names: dict[str, dict[str, str]], locale: str)
     if f.index.code in names:
         out["name"] = localized(names[f.index.code], locale)
     return out
+
+
+@bp.get("/units")
+def units() -> ResponseReturnValue:
+    """The units in the caller's scope, parents before children."""
+    scope = api_scope()
+    if scope is None:
+        return unauthorized()
+    db = get_session()
+    rows = visible_units(db, scope)
+    codes = {u.id: u.code for u in rows}
+    return jsonify(
+        units=[
+            {
+                "code": u.code,
+                "name": u.name,
+                "level": u.level.value,
+                "parent": codes.get(u.parent_id) if u.parent_id else None,
+            }
+            for u in rows
+        ]
+    )
 
 
 @bp.get("/units/<code>/indices")

@@ -85,6 +85,7 @@ MATRIX = [
     ("GET", "/dashboard/units/P.D2/tt01?period=2026", 200, 200, 404, 404),
     ("GET", "/dashboard/units/P.D1/report.pdf?period=2026", 200, 200, 200, 200),
     ("GET", "/dashboard/units/P.D2/report.pdf?period=2026", 200, 200, 404, 404),
+    ("GET", "/api/v1/units", 200, 200, 200, 200),
     ("GET", "/api/v1/units/P.D1/indices?period=2026", 200, 200, 200, 200),
     ("GET", "/api/v1/units/P.D2/indices?period=2026", 200, 200, 404, 404),
     ("GET", "/dashboard/exports", 200, 200, 200, 200),

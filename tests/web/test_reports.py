@@ -190,6 +190,25 @@ def test_api_with_a_token_matches_the_dashboard(app: Flask, world: dict) -> None
     assert wrong.status_code == 401
 
 
+def test_api_lists_the_units_in_scope(app: Flask, world: dict) -> None:
+    auth = signed_in(app, "manager@x.vn")
+    headers = {"Authorization": f"Bearer {create_token(auth)}"}
+    payload = app.test_client().get("/api/v1/units", headers=headers).get_json()
+    document = spec()
+    schema = {
+        **document["paths"]["/units"]["get"]["responses"]["200"]["content"]["application/json"][
+            "schema"
+        ],
+        "components": document["components"],
+    }
+    OAS31Validator(schema).validate(payload)
+    assert [(u["code"], u["parent"]) for u in payload["units"]] == [
+        ("P.D1", None),  # the province is outside the manager's scope
+        ("P.D1.X", "P.D1"),
+    ]
+    assert app.test_client().get("/api/v1/units").status_code == 401
+
+
 def test_revoked_token_stops_working(app: Flask, world: dict, session: Session) -> None:
     auth = signed_in(app, "manager@x.vn")
     token = create_token(auth)
