@@ -416,10 +416,7 @@ def export_scores_command(
             )
         except ServiceError as error:
             fail(error.render())
-    if kind == "csv":
-        exports.write_csv(export.scores, out)
-    else:
-        exports.write_xlsx(export, out)
+    exports.write_scores(export, out, kind)
     click.echo(f"{out}\t{len(export.scores.rows)} đơn vị")
 
 
@@ -443,9 +440,8 @@ def export_responses_command(
             )
         except ServiceError as error:
             fail(error.render())
-        writer = exports.write_rows_csv if kind == "csv" else exports.write_rows_xlsx
         with click.progressbar(length=export.total, label="Đang xuất", file=sys.stderr) as bar:
-            written = writer(export.header, export.rows, out, bar.update)
+            written = exports.write_responses(export, out, kind, bar.update)
     click.echo(f"{out}\t{written} phiếu")
 
 

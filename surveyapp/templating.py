@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, request
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 
+from surveyapp.formatting import number_text
 from surveyapp.models import localized
 
 
@@ -42,12 +42,8 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def format_number(value: Any, places: int = 2) -> str:
-    """A figure in the reader's locale (85,21 in Vietnamese), rounded half up; an em dash when
-    absent."""
-    if value is None:
-        return "—"
-    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
-    return format_decimal(rounded, format="#,##0." + "0" * places if places else "#,##0")
+    """A figure in the reader's locale, rounded half up; an em dash when absent."""
+    return number_text(value, places, current_locale())
 
 
 def lang_url(code: str) -> str:

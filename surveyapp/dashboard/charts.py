@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 from markupsafe import Markup
 
 from analysis.compare import Z95, Z998, funnel_limits
+from surveyapp.formatting import number_text
 
 INK = "#1b1f24"
 MUTED = "#4a5563"
@@ -48,11 +49,6 @@ class Dot:
     position: str  # from analysis.funnel
 
 
-def vietnamese(value: float) -> str:
-    """85,21: two decimals with a decimal comma (pages pass their locale's formatter)."""
-    return f"{value:.2f}".replace(".", ",")
-
-
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
@@ -77,7 +73,7 @@ def bar_chart(
     reference_label: str = "",
     label_width: int = 250,
     width: int = 720,
-    number: Callable[[float], str] = vietnamese,
+    number: Callable[[float], str] = number_text,
 ) -> Markup:
     """Horizontal bars on a 0–100 axis with whiskers from ``low`` to ``high``; a narrower
     ``width`` suits a half-page column."""
@@ -130,25 +126,18 @@ def line_chart(
     points: Sequence[Point],
     title: str,
     description: str,
-    number: Callable[[float], str] = vietnamese,
+    number: Callable[[float], str] = number_text,
 ) -> Markup:
     """A monthly line with its interval band; months without a figure break the line."""
     width, height, left, right, top, bottom = 720, 240, 44, 16, 16, 34
-    values = [v for p in points for v in (p.low, p.value) if v is not None]
-    floor = max(0.0, math.floor((min(values) if values else 0.0) / 10) * 10)
+    floor = _floor([v for p in points for v in (p.low, p.value) if v is not None])
     plot_w, plot_h = width - left - right, height - top - bottom
     step = plot_w / max(len(points) - 1, 1)
 
     def xy(i: int, value: float) -> tuple[float, float]:
         return left + i * step, top + plot_h * (100 - value) / (100 - floor or 1)
 
-    body = []
-    for tick in range(int(floor), 101, 10 if 100 - floor <= 50 else 20):
-        _, y = xy(0, tick)
-        body.append(
-            f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="{GRID}"/>'
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">{tick}</text>'
-        )
+    body = _percent_grid(floor, lambda tick: xy(0, tick)[1], left, width - right)
     for i, point in enumerate(points):
         x, _ = xy(i, 0)
         body.append(
@@ -182,6 +171,26 @@ def line_chart(
     return _frame(width, height, title, description, body)
 
 
+def _floor(values: Sequence[float]) -> float:
+    """The bottom of a percent axis: the lowest value rounded down to ten (0 when none)."""
+    return max(0.0, math.floor((min(values) if values else 0.0) / 10) * 10)
+
+
+def _percent_grid(
+    floor: float, y_of: Callable[[float], float], left: float, right: float
+) -> list[str]:
+    """Horizontal grid lines with their labels from ``floor`` to 100 (every 10, or 20 when the
+    axis is tall)."""
+    out = []
+    for tick in range(int(floor), 101, 10 if 100 - floor <= 50 else 20):
+        y = y_of(tick)
+        out.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="{GRID}"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">{tick}</text>'
+        )
+    return out
+
+
 def _runs(points: Sequence[Point]) -> list[list[tuple[int, Point]]]:
     runs: list[list[tuple[int, Point]]] = [[]]
     for i, point in enumerate(points):
@@ -197,25 +206,20 @@ def funnel_chart(
     centre: float,
     title: str,
     description: str,
-    number: Callable[[float], str] = vietnamese,
+    number: Callable[[float], str] = number_text,
 ) -> Markup:
     """Units as dots (x: respondents, y: percent) with the 95% and 99.8% control limits."""
     width, height, left, right, top, bottom = 720, 300, 48, 16, 14, 40
     top_n = max((d.n for d in dots), default=10) * 1.08
-    values = [d.value for d in dots] + [100 * funnel_limits(centre, max(top_n / 12, 1), Z998)[0]]
-    floor = max(0.0, math.floor(min(values) / 10) * 10)
+    floor = _floor(
+        [d.value for d in dots] + [100 * funnel_limits(centre, max(top_n / 12, 1), Z998)[0]]
+    )
     plot_w, plot_h = width - left - right, height - top - bottom
 
     def xy(n: float, value: float) -> tuple[float, float]:
         return left + plot_w * n / top_n, top + plot_h * (100 - value) / (100 - floor or 1)
 
-    body = []
-    for tick in range(int(floor), 101, 10 if 100 - floor <= 50 else 20):
-        _, y = xy(0, tick)
-        body.append(
-            f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="{GRID}"/>'
-            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">{tick}</text>'
-        )
+    body = _percent_grid(floor, lambda tick: xy(0, tick)[1], left, width - right)
     for tick in _nice_ticks(top_n):
         x, _ = xy(tick, floor)
         body.append(

@@ -14,12 +14,12 @@ from surveyapp.dashboard import bp
 from surveyapp.dashboard.forms import ResponsesExportForm, ScoresExportForm
 from surveyapp.dashboard.report_views import STREAM_CHOICES
 from surveyapp.dashboard.setup_views import LEVEL_LABELS
-from surveyapp.dashboard.views import scope
+from surveyapp.dashboard.views import _commit_or_form_error, scope
 from surveyapp.db import get_session
-from surveyapp.models import JobStatus
+from surveyapp.models import ExportJob, JobStatus
 from surveyapp.services import exports, jobs
 from surveyapp.services.access import visible_units
-from surveyapp.services.errors import N_, InvalidInput, NotFound
+from surveyapp.services.errors import N_, NotFound
 
 JOB_LABELS = {
     JobStatus.QUEUED: lazy_gettext("Đang chờ"),
@@ -66,33 +66,30 @@ def exports_page() -> ResponseReturnValue:
     if request.method == "POST":
         kind = request.form.get("kind", "")
         form = scores if kind == "scores" else responses
-        if form.validate_on_submit():
-            try:
-                appraisal = None
-                upload = getattr(form, "appraisal", None)
-                if upload is not None and upload.data and upload.data.filename:
-                    appraisal = exports.read_appraisal(upload.data.filename, upload.data.stream)
-                params = {
-                    k: v for k, v in form.data.items() if k not in ("csrf_token", "appraisal")
-                }
-                job = jobs.create_export(
+        queued: list[ExportJob] = []
+
+        def queue() -> None:
+            appraisal = None
+            upload = getattr(form, "appraisal", None)
+            if upload is not None and upload.data and upload.data.filename:
+                appraisal = exports.read_appraisal(upload.data.filename, upload.data.stream)
+            params = {k: v for k, v in form.data.items() if k not in ("csrf_token", "appraisal")}
+            queued.append(
+                jobs.create_export(
                     db, scope(), kind=kind, params=params, appraisal=appraisal, now=now()
                 )
-                jobs.prune(
-                    db,
-                    tasks.export_directory(current_app),
-                    now(),
-                    current_app.config["EXPORT_KEEP_HOURS"],
-                )
-            except InvalidInput as error:
-                db.rollback()
-                field = getattr(form, error.field or "", None)
-                target = field.errors if field is not None else form.form_errors
-                target.append(error.render(gettext))  # type: ignore[union-attr]
-            else:
-                db.commit()
-                tasks.submit(current_app._get_current_object(), job.id)  # type: ignore[attr-defined]
-                return redirect(url_for("dashboard.export_status", job_id=job.id), 303)
+            )
+            jobs.prune(
+                db,
+                tasks.export_directory(current_app),
+                now(),
+                current_app.config["EXPORT_KEEP_HOURS"],
+            )
+
+        if form.validate_on_submit() and _commit_or_form_error(form, queue):
+            job_id = queued[0].id
+            tasks.submit(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
+            return redirect(url_for("dashboard.export_status", job_id=job_id), 303)
         code = 422
     return render_template(
         "dashboard/exports.html",

@@ -19,7 +19,7 @@ from surveyapp.dashboard import bp, charts
 from surveyapp.dashboard.views import scope
 from surveyapp.db import get_session
 from surveyapp.models import Channel, RespondentType, ServiceField, Stream, Unit, localized
-from surveyapp.services import dashboards, report_pdf
+from surveyapp.services import dashboards, report_pdf, reporting, units
 from surveyapp.services.access import get_visible_unit
 from surveyapp.services.periods import parse_period
 from surveyapp.templating import current_locale, format_number
@@ -140,16 +140,8 @@ def filter_choices() -> dict[str, Any]:
     }
 
 
-def _bar(fig: dashboards.Figure, label: str) -> charts.Bar:
-    shown = fig.shown
-    return charts.Bar(
-        label,
-        float(fig.index.value) if shown else None,  # type: ignore[arg-type]
-        fig.interval.low * 100 if shown and fig.interval else None,
-        fig.interval.high * 100 if shown and fig.interval else None,
-        muted=fig.verdict.low_reliability,
-        note=f"n={fig.n}",
-    )
+def _bar(fig: reporting.Figure, label: str) -> charts.Bar:
+    return charts.Bar(label, *fig.span, muted=fig.verdict.low_reliability, note=f"n={fig.n}")
 
 
 def unit_charts(view: dashboards.UnitDashboard, locale: str) -> dict[str, Any]:
@@ -158,11 +150,7 @@ def unit_charts(view: dashboards.UnitDashboard, locale: str) -> dict[str, Any]:
         _bar(f, f"{f.index.code} — {localized(names.get(f.index.code), locale)}")
         for f in view.elements
     ]
-    parent_value = (
-        float(view.parent.other.index.value)  # type: ignore[arg-type]
-        if view.parent is not None and view.parent.other.shown
-        else None
-    )
+    parent_value = view.parent.other.span[0] if view.parent is not None else None
     out = {
         "elements": charts.bar_chart(
             element_bars,
@@ -176,15 +164,7 @@ def unit_charts(view: dashboards.UnitDashboard, locale: str) -> dict[str, Any]:
             number=format_number,
         ),
         "trend": charts.line_chart(
-            [
-                charts.Point(
-                    p.label,
-                    float(p.figure.index.value) if p.figure.shown else None,  # type: ignore[arg-type]
-                    p.figure.interval.low * 100 if p.figure.shown and p.figure.interval else None,
-                    p.figure.interval.high * 100 if p.figure.shown and p.figure.interval else None,
-                )
-                for p in view.trend
-            ],
+            [charts.Point(p.label, *p.figure.span) for p in view.trend],
             gettext("Chỉ số SIPAS theo tháng"),
             gettext("Đường: chỉ số SIPAS (%) từng tháng; vùng mờ: khoảng tin cậy 95%."),
             number=format_number,
@@ -298,15 +278,10 @@ def unit_report(code: str) -> ResponseReturnValue:
     timezone = current_app.config["TIMEZONE"]
     view = dashboards.unit_dashboard(db, unit, query, timezone=timezone)
     table = dashboards.ranking(db, unit, query, timezone=timezone) if unit.children else None
-    comments, cases = dashboards.feedback_summary(
-        db, dashboards.reporting.subtree_ids(db, unit), query, timezone
-    )
-    province = unit
-    while province.parent is not None:
-        province = province.parent
+    comments, cases = dashboards.feedback_summary(db, unit, query, timezone)
     pdf = report_pdf.report_pdf(
         report_pdf.ReportInput(
-            view, table, cases, comments, now().astimezone(_zone()), province.name
+            view, table, cases, comments, now().astimezone(_zone()), units.root_of(unit).name
         )
     )
     name = f"bao-cao-khao-sat-{unit.code}-{query.period.label.replace('..', '_')}.pdf"

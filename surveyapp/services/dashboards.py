@@ -19,9 +19,7 @@ from sqlalchemy.orm import Session
 
 from analysis import (
     Index,
-    Interval,
     PublicationRules,
-    assess,
     funnel,
     mann_kendall,
     period_change,
@@ -29,7 +27,6 @@ from analysis import (
     yamane,
 )
 from analysis.compare import FunnelPoint
-from analysis.publication import Verdict
 from analysis.trends import Change, MannKendall
 from analysis.tt01 import TT01Result, classify, tt01_scores
 from surveyapp.models import (
@@ -51,49 +48,14 @@ from surveyapp.models import (
     User,
     campaign_units,
 )
-from surveyapp.services import reporting
+from surveyapp.services import reporting, units
 from surveyapp.services.errors import N_, InvalidInput, NotFound
 from surveyapp.services.periods import Period, months_of, previous_period, trailing_months
-from surveyapp.services.reporting import Filters
+from surveyapp.services.reporting import Figure, Filters, figure
 from surveyapp.services.snapshots import InstrumentView, instrument_view
 
 # Instruments with their own pages (per-dossier ratings), never a unit dashboard's default.
 OWN_PAGE_INSTRUMENTS = frozenset({"TT01"})
-
-
-@dataclass(frozen=True)
-class Figure:
-    """An index as published: value, n, interval and the verdict of the publication rules."""
-
-    index: Index
-    n: int
-    interval: Interval | None
-    verdict: Verdict
-
-    @property
-    def shown(self) -> bool:
-        return not self.verdict.hidden and self.index.value is not None
-
-    def as_dict(self) -> dict[str, Any]:
-        shown = self.shown
-        return {
-            "code": self.index.code,
-            "value": float(self.index.percent()) if shown else None,  # type: ignore[arg-type]
-            "ci_low": round(self.interval.low * 100, 2) if shown and self.interval else None,
-            "ci_high": round(self.interval.high * 100, 2) if shown and self.interval else None,
-            "n": self.n,
-            "satisfied": self.index.satisfied,
-            "valid": self.index.valid,
-            "hidden": self.verdict.hidden,
-            "low_reliability": self.verdict.low_reliability,
-            "reason": self.verdict.reason,
-        }
-
-
-def figure(index: Index, n: int, rules: PublicationRules) -> Figure:
-    interval = reporting.table_interval(index, n)
-    size = index.valid if index.method == "share" else n
-    return Figure(index, size, interval, assess(size, size, interval, rules))
 
 
 def figures_of(
@@ -305,7 +267,7 @@ def unit_dashboard(
     comments: int = 5,
 ) -> UnitDashboard:
     rules = rules or PublicationRules()
-    ids = reporting.subtree_ids(session, unit)
+    ids = units.subtree_ids(session, unit)
     instrument, answered = choose_instrument(session, ids, query.period, query.instrument_code)
 
     def counts_over(unit_ids: Sequence[int], period: Period) -> dict[int, dict[int, int]]:
@@ -321,7 +283,7 @@ def unit_dashboard(
     previous, _, _ = figures_of(instrument, counts_over(ids, before), unit.code, rules)
     parent = None
     if unit.parent is not None:
-        parent_ids = reporting.subtree_ids(session, unit.parent)
+        parent_ids = units.subtree_ids(session, unit.parent)
         other, _, _ = figures_of(
             instrument, counts_over(parent_ids, query.period), unit.parent.code, rules
         )
@@ -401,12 +363,11 @@ def sample_progress(
 ) -> list[Progress]:
     """For each campaign of this instrument covering the unit during the period: the Yamane target
     from the dossiers returned in the period (the campaign's own minimum when none are recorded)."""
-    ancestors = [int(part) for part in unit.path.strip("/").split("/") if part]
     campaigns = session.scalars(
         select(Campaign)
         .join(campaign_units, campaign_units.c.campaign_id == Campaign.id)
         .where(
-            campaign_units.c.unit_id.in_(ancestors),
+            campaign_units.c.unit_id.in_(units.ancestor_ids(unit)),
             Campaign.instrument_id == instrument.id,
             Campaign.starts_on <= query.period.end,
             Campaign.ends_on >= query.period.start,
@@ -458,9 +419,10 @@ def newest_comments(
 
 
 def feedback_summary(
-    session: Session, unit_ids: Sequence[int], query: Query, timezone: str
+    session: Session, unit: Unit, query: Query, timezone: str
 ) -> tuple[int, dict[str, int]]:
-    """(written comments, cases by status) for the responses the dashboard counts."""
+    """(written comments, cases by status) for the responses the unit's dashboard counts."""
+    unit_ids = units.subtree_ids(session, unit)
     comments = session.scalar(
         _counted(select(func.count()), unit_ids, query, timezone).join(
             Comment, Comment.response_id == Response.id
@@ -514,7 +476,7 @@ def ranking(
     children = list(
         session.scalars(select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.code))
     )
-    ids = reporting.subtree_ids(session, unit)
+    ids = units.subtree_ids(session, unit)
     instrument, _ = choose_instrument(session, ids, query.period, query.instrument_code)
     table = reporting.unit_table(
         session, children, query.period, instrument, query.stream, query.filters, timezone
@@ -590,7 +552,7 @@ def tt01_tables(
 ) -> TT01Tables:
     """Indicator scores per agency (each unit of the subtree with ratings) and per official (the
     dossier's receiving official), Thông tư 01/2018/TT-VPCP Điều 15; two GROUP BYs for each."""
-    ids = reporting.subtree_ids(session, unit)
+    ids = units.subtree_ids(session, unit)
 
     def ratings(columns: Select[Any]) -> Select[Any]:
         joined = (

@@ -35,6 +35,7 @@ from surveyapp.services.errors import N_, InvalidInput, NotFound
 from surveyapp.services.par import ParRow, par_table
 from surveyapp.services.periods import Period
 from surveyapp.services.tables import open_table
+from surveyapp.services.units import root_of
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -100,9 +101,7 @@ def scores_export(
 ) -> ScoresExport:
     """One row per unit of ``level`` under ``parent`` with its indices, CI, points and rank."""
     rules = rules or PublicationRules()
-    province = parent
-    while province.parent is not None:
-        province = province.parent
+    province = root_of(parent)
     scheme = session.scalar(
         select(ParScheme).where(
             ParScheme.province_id == province.id,
@@ -185,8 +184,23 @@ def _score_row(
     return cells
 
 
-def write_csv(sheet: Sheet, path: str | Path) -> None:
-    write_rows_csv(sheet.header, iter(sheet.rows), path)
+def write_scores(export: ScoresExport, path: str | Path, fmt: str) -> None:
+    """The scores file: "csv" (the scores sheet) or "xlsx" (header block, scores, items)."""
+    if fmt == "csv":
+        write_rows_csv(export.scores.header, iter(export.scores.rows), path)
+    else:
+        write_xlsx(export, path)
+
+
+def write_responses(
+    export: ResponsesExport,
+    path: str | Path,
+    fmt: str,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """The responses file, streamed as "csv" or "xlsx"; returns the rows written."""
+    writer = write_rows_csv if fmt == "csv" else write_rows_xlsx
+    return writer(export.header, export.rows, path, progress)
 
 
 def write_xlsx(export: ScoresExport, path: str | Path) -> None:

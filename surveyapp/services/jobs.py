@@ -159,10 +159,7 @@ def write_export(
             generated_at=clock(),
             stream=None if p["stream"] == "all" else Stream(p["stream"]),
         )
-        if p["format"] == "csv":
-            exports.write_csv(export.scores, path)
-        else:
-            exports.write_xlsx(export, path)
+        exports.write_scores(export, path, p["format"])
         return len(export.scores.rows)
     rows = exports.responses_export(session, period=period, unit=unit, timezone=timezone)
     record(total=rows.total)
@@ -172,5 +169,4 @@ def write_export(
         done[0] += step
         record(done=done[0])
 
-    writer = exports.write_rows_csv if p["format"] == "csv" else exports.write_rows_xlsx
-    return writer(rows.header, rows.rows, path, progress)
+    return exports.write_responses(rows, path, p["format"], progress)

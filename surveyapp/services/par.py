@@ -17,7 +17,6 @@ from analysis import (
     Index,
     Interval,
     PublicationRules,
-    assess,
     band_of,
     criterion_points,
     find,
@@ -177,8 +176,8 @@ def par_table(
     criteria = parse_criteria(scheme.criteria)
     rows = []
     for row in reporting.unit_table(session, units, period, view, stream):
-        interval = reporting.table_interval(row.index, row.respondents)
-        verdict = assess(row.respondents, row.respondents, interval, rules)
+        shown = reporting.figure(row.index, row.respondents, rules)
+        interval, verdict = shown.interval, shown.verdict
         points = {}
         for criterion in criteria:
             source = find(row.index, criterion.source) if criterion.source != "SIPAS" else row.index

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from surveyapp.formatting import number_text as vn  # 85,21
 from surveyapp.services.cases import mask_personal_data
-from surveyapp.services.dashboards import Figure, Ranking, UnitDashboard
+from surveyapp.services.dashboards import Ranking, UnitDashboard
 from surveyapp.services.qr import pdf_fonts
+from surveyapp.services.reporting import Figure
 
 CHANNELS = {
     "qr": "Mã QR tại quầy",
@@ -41,18 +43,11 @@ class ReportInput:
     place: str  # the province's name, for "…, ngày … tháng … năm …"
 
 
-def vn(value: Any, places: int = 2) -> str:
-    """A number the Vietnamese way: 85,21."""
-    if value is None:
-        return "—"
-    return f"{float(value):,.{places}f}".replace(",", " ").replace(".", ",").replace(" ", ".")
-
-
 def _figure(f: Figure) -> tuple[str, str]:
-    if not f.shown:
-        return "—", "—"
-    ci = f"{vn(f.interval.low * 100)} – {vn(f.interval.high * 100)}" if f.interval else "—"
-    return vn(f.index.percent()), ci
+    """(value, interval) as printed; dashes where the figure is not shown."""
+    _, low, high = f.span
+    ci = f"{vn(low)} – {vn(high)}" if low is not None else "—"
+    return (vn(f.index.percent()) if f.shown else "—"), ci
 
 
 def _reliability(f: Figure) -> str:

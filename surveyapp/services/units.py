@@ -65,6 +65,13 @@ def ancestor_ids(unit: Unit) -> list[int]:
     return [int(part) for part in unit.path.strip("/").split("/") if part]
 
 
+def root_of(unit: Unit) -> Unit:
+    """The top of the unit's tree: its province."""
+    while unit.parent is not None:
+        unit = unit.parent
+    return unit
+
+
 def get_unit(session: Session, code: str) -> Unit:
     unit = session.scalar(select(Unit).where(Unit.code == code))
     if unit is None:
