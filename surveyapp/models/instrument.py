@@ -25,6 +25,11 @@ def scale_levels(scale: dict[str, Any]) -> list[int]:
     return list(range(int(scale["min"]), int(scale["max"]) + 1))
 
 
+def missing_levels(scale: dict[str, Any]) -> list[int]:
+    """The levels meaning "don't know / no answer", left out of denominators."""
+    return [int(v) for v in scale.get("missing", [])]
+
+
 def scale_label(scale: dict[str, Any], level: int, locale: str) -> str:
     """A level's label in ``locale`` (Vietnamese if missing); "don't know" levels included."""
     if level in scale_levels(scale):
@@ -71,7 +76,7 @@ class Instrument(Base):
         return scale_levels(self.scale)
 
     def missing_levels(self) -> list[int]:
-        return [int(v) for v in self.scale.get("missing", [])]
+        return missing_levels(self.scale)
 
     def scale_label(self, level: int, locale: str) -> str:
         return scale_label(self.scale, level, locale)

@@ -31,13 +31,7 @@ def create_service_field(
     session: Session, scope: Scope, code: str, name_vi: str, name_en: str, now: datetime
 ) -> ServiceField:
     scope.require(Permission.MANAGE_SETUP)
-    code = code.strip()
-    if not code or len(code) > 40 or " " in code:
-        raise InvalidInput(
-            N_("Mã không hợp lệ (tối đa 40 ký tự, không khoảng trắng)."), field="code"
-        )
-    if session.scalar(select(ServiceField.id).where(ServiceField.code == code)):
-        raise Conflict(N_("Mã này đã tồn tại."), field="code")
+    code = _new_code(session, ServiceField.code, code)
     name = {"vi": name_vi.strip()} | ({"en": name_en.strip()} if name_en.strip() else {})
     field = ServiceField(code=code, name=name)
     session.add(field)
@@ -84,13 +78,7 @@ def create_campaign(
     now: datetime,
 ) -> Campaign:
     scope.require(Permission.MANAGE_SETUP)
-    code = code.strip()
-    if not code or len(code) > 40 or " " in code:
-        raise InvalidInput(
-            N_("Mã không hợp lệ (tối đa 40 ký tự, không khoảng trắng)."), field="code"
-        )
-    if session.scalar(select(Campaign.id).where(Campaign.code == code)):
-        raise Conflict(N_("Mã này đã tồn tại."), field="code")
+    code = _new_code(session, Campaign.code, code)
     if ends_on < starts_on:
         raise InvalidInput(N_("Ngày kết thúc phải sau ngày bắt đầu."), field="ends_on")
     if not 0 <= min_n <= 100_000:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from surveyapp.models import Domain, Element, Instrument, ItemKind
-from surveyapp.models.instrument import scale_label, scale_levels
+from surveyapp.models.instrument import missing_levels, scale_label, scale_levels
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ class InstrumentView:
         return scale_levels(self.scale)
 
     def missing_levels(self) -> list[int]:
-        return [int(v) for v in self.scale.get("missing", [])]
+        return missing_levels(self.scale)
 
     def scale_label(self, level: int, locale: str) -> str:
         return scale_label(self.scale, level, locale)
