@@ -49,6 +49,9 @@ DEFAULTS: dict[str, Any] = {
     "BURST_THRESHOLD": 3,
     "KIOSK_RESET_SECONDS": 8,
     "KIOSK_IDLE_SECONDS": 90,
+    # A counter's QR resolves to its unit and open campaign once per this many seconds per
+    # worker; a change made in another worker (token retired, campaign closed) shows within it.
+    "SURVEY_TARGET_CACHE_SECONDS": 5,
     # Feedback inbox: a comment, or an element item answered 1..CASE_LOW_RATING_MAX, opens a case.
     "CASE_LOW_RATING_MAX": 2,
     "CASE_DUE_WORKING_DAYS": 10,

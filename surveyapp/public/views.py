@@ -18,6 +18,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, gettext
 from markupsafe import Markup
@@ -39,7 +40,6 @@ from surveyapp.services import cases, links
 from surveyapp.services import responses as response_service
 from surveyapp.services.errors import InvalidInput, NotFound
 from surveyapp.services.snapshots import InstrumentView
-from surveyapp.services.units import resolve_counter_token
 
 TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
 FETCH_HEADER = "X-Survey-Fetch"
@@ -98,10 +98,19 @@ def rules() -> response_service.Rules:
     )
 
 
+@bp.record_once
+def _keep_targets(state: BlueprintSetupState) -> None:
+    app = state.app
+    targets = response_service.CounterTargets(app.config["SURVEY_TARGET_CACHE_SECONDS"])
+    targets.watch(app.extensions["surveyapp.sessionmaker"])
+    app.extensions["surveyapp.counter_targets"] = targets
+
+
 def _counter_target(token: str) -> response_service.Target:
-    db = get_session()
-    counter = resolve_counter_token(db, _token_or_404(token))
-    return response_service.counter_target(db, counter, clock_now(), current_app.config["TIMEZONE"])
+    targets: response_service.CounterTargets = current_app.extensions["surveyapp.counter_targets"]
+    return targets.get(
+        get_session(), _token_or_404(token), clock_now(), current_app.config["TIMEZONE"]
+    )
 
 
 def _dossier_target(token: str) -> response_service.Target:

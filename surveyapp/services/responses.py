@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from itertools import chain
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, event, func, insert, select, text, update
 from sqlalchemy.dialects import sqlite
-from sqlalchemy.orm import Session, contains_eager, selectinload
+from sqlalchemy.orm import Session, contains_eager, selectinload, sessionmaker
 
 from surveyapp.models import (
     Answer,
@@ -21,6 +23,7 @@ from surveyapp.models import (
     Channel,
     Comment,
     Counter,
+    CounterToken,
     Dossier,
     Item,
     ItemKind,
@@ -34,7 +37,7 @@ from surveyapp.models import (
 from surveyapp.services.cases import CasePolicy, open_case_if_needed
 from surveyapp.services.errors import N_, Conflict, Gone, InvalidInput
 from surveyapp.services.snapshots import InstrumentView, ItemView, instrument_view
-from surveyapp.services.units import ancestor_ids
+from surveyapp.services.units import ancestor_ids, resolve_counter_token
 
 RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed safely
 
@@ -122,13 +125,38 @@ def check_answers(instrument: InstrumentView, answers: Mapping[str, int | str]) 
 
 
 @dataclass(frozen=True)
+class Place:
+    """A unit or counter as a survey page needs it: plain values, safe to keep between requests."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class OpenCampaign:
+    """The campaign a submission joins, as it was when the target was resolved."""
+
+    id: int
+    stream: Stream
+    starts_on: date
+    ends_on: date
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> OpenCampaign:
+        return cls(campaign.id, campaign.stream, campaign.starts_on, campaign.ends_on)
+
+    def is_open_on(self, day: date) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+
+@dataclass(frozen=True)
 class Target:
     """Where a submission goes: the unit, its open campaign, and the counter or dossier."""
 
-    unit: Unit
-    campaign: Campaign
+    unit: Place
+    campaign: OpenCampaign
     instrument: InstrumentView
-    counter: Counter | None = None
+    counter: Place | None = None
     dossier: Dossier | None = None  # fixed by a signed per-dossier link
 
 
@@ -157,7 +185,65 @@ def counter_target(session: Session, counter: Counter, now: datetime, timezone: 
     if campaign is None:
         raise Gone(N_("Đợt khảo sát tại quầy này đã kết thúc hoặc chưa bắt đầu."))
     view = instrument_view(session, campaign.instrument_id, campaign.instrument.source_hash)
-    return Target(unit=counter.unit, campaign=campaign, instrument=view, counter=counter)
+    return Target(
+        unit=Place(counter.unit.id, counter.unit.name),
+        campaign=OpenCampaign.of(campaign),
+        instrument=view,
+        counter=Place(counter.id, counter.name),
+    )
+
+
+class CounterTargets:
+    """Counter tokens resolved to their targets, kept for ``max_age`` seconds (one per app).
+
+    A form and its submission both need the counter, its unit, the open campaign and the
+    instrument: resolving them was a third of the survey's cost. A commit through ``sessions``
+    that changes a unit, counter, token or campaign empties the cache at once (see ``watch``);
+    another process sees such a change within ``max_age`` seconds. The date is checked on every
+    use, so a campaign still ends on its last day.
+    """
+
+    WATCHED = (Unit, Counter, CounterToken, Campaign)
+
+    def __init__(self, max_age: float) -> None:
+        self.max_age = max_age
+        self._entries: dict[str, tuple[float, Target]] = {}
+
+    def get(self, session: Session, token: str, now: datetime, timezone: str) -> Target:
+        """The target of an active counter token; NotFound or Gone as ``counter_target``."""
+        entry = self._entries.get(token)
+        if (
+            entry is not None
+            and time.monotonic() - entry[0] < self.max_age
+            and entry[1].campaign.is_open_on(local_date(now, timezone))
+        ):
+            return entry[1]
+        target = counter_target(session, resolve_counter_token(session, token), now, timezone)
+        if self.max_age > 0:
+            self._entries[token] = (time.monotonic(), target)
+        return target
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def watch(self, sessions: sessionmaker[Session]) -> None:
+        """Empty the cache after each commit of ``sessions`` that changed a watched object."""
+
+        def note(session: Session, _context: Any, _instances: Any) -> None:
+            changed = chain(session.new, session.dirty, session.deleted)
+            if any(isinstance(obj, self.WATCHED) for obj in changed):
+                session.info["targets_changed"] = True
+
+        def committed(session: Session) -> None:
+            if session.info.pop("targets_changed", False):
+                self.clear()
+
+        def rolled_back(session: Session) -> None:
+            session.info.pop("targets_changed", None)
+
+        event.listen(sessions, "before_flush", note)
+        event.listen(sessions, "after_commit", committed)
+        event.listen(sessions, "after_soft_rollback", lambda s, _t: rolled_back(s))
 
 
 def dossier_target(session: Session, dossier: Dossier, now: datetime, timezone: str) -> Target:
@@ -167,7 +253,12 @@ def dossier_target(session: Session, dossier: Dossier, now: datetime, timezone: 
     if campaign is None:
         raise Gone(N_("Hiện không có đợt đánh giá nào đang mở cho hồ sơ này."))
     view = instrument_view(session, campaign.instrument_id, campaign.instrument.source_hash)
-    return Target(unit=unit, campaign=campaign, instrument=view, dossier=dossier)
+    return Target(
+        unit=Place(unit.id, unit.name),
+        campaign=OpenCampaign.of(campaign),
+        instrument=view,
+        dossier=dossier,
+    )
 
 
 def answers_digest(answers: Mapping[str, int | str]) -> str:
@@ -223,7 +314,7 @@ def accept_submission(
             )
             return revised, False
     elif submission.dossier_code:
-        dossier = find_dossier_for_rating(session, target.unit, submission.dossier_code.strip())
+        dossier = find_dossier_for_rating(session, target.unit.id, submission.dossier_code.strip())
 
     response = Response(
         receipt_code=new_receipt_code(),
@@ -375,12 +466,12 @@ def apply_profile_column(response: Response, item: Item | ItemView, value: int) 
                 setattr(response, column, key)
 
 
-def find_dossier_for_rating(session: Session, unit: Unit, code: str) -> Dossier:
-    """The dossier ``code`` of ``unit``, if it has not been rated yet."""
+def find_dossier_for_rating(session: Session, unit_id: int, code: str) -> Dossier:
+    """The dossier ``code`` of the unit, if it has not been rated yet."""
     if len(code) > 60:
         raise InvalidInput(N_("Mã hồ sơ không hợp lệ."), field="dossier_code")
     dossier = session.scalar(select(Dossier).where(Dossier.code == code))
-    if dossier is None or dossier.unit_id != unit.id:
+    if dossier is None or dossier.unit_id != unit_id:
         raise InvalidInput(
             N_("Không tìm thấy mã hồ sơ này tại đơn vị. Vui lòng kiểm tra lại trên giấy hẹn."),
             field="dossier_code",

@@ -268,3 +268,66 @@ def test_page_is_light_and_self_contained(client: FlaskClient, survey: str) -> N
         assert b"https://" not in body
         assert b'src="//' not in body
         assert b'href="//' not in body
+
+
+def test_a_change_in_this_process_reaches_the_cached_counter_at_once(
+    client: FlaskClient, survey: str, session: Session
+) -> None:
+    from surveyapp.models import Campaign, CounterToken
+
+    assert client.get(survey).status_code == 200  # the counter's target is now cached
+    campaign = session.scalars(select(Campaign)).one()
+    campaign.is_closed = True
+    session.commit()
+    assert client.get(survey).status_code == 410
+    campaign.is_closed = False
+    session.commit()
+    page = SurveyPage(client, survey)
+    assert page.response.status_code == 200
+    session.scalars(select(CounterToken)).one().retired_at = utcnow()
+    session.commit()
+    result = page.post(full_answers(4))  # a form opened before the change is refused on send
+    assert result.status_code == 404
+    assert "Mã QR này đã ngừng sử dụng" in result.get_data(as_text=True)
+    assert stored(session) == 0
+
+
+def test_another_worker_sees_a_retired_token_within_the_cache_age(
+    app: Flask, database_url: str, survey: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each worker keeps its own cache: a change made elsewhere shows within its age."""
+    import surveyapp.services.responses as responses
+    from surveyapp.models import CounterToken
+
+    client = app.test_client()
+    assert client.get(survey).status_code == 200
+    other = make_app(database_url)  # another gunicorn worker, with its own cache
+    with other.extensions["surveyapp.sessionmaker"]() as elsewhere:
+        elsewhere.scalars(select(CounterToken)).one().retired_at = utcnow()
+        elsewhere.commit()
+    other.extensions["surveyapp.engine"].dispose()
+    assert client.get(survey).status_code == 200  # still within SURVEY_TARGET_CACHE_SECONDS
+    later = responses.time.monotonic() + app.config["SURVEY_TARGET_CACHE_SECONDS"]
+    monkeypatch.setattr(responses.time, "monotonic", lambda: later)
+    assert client.get(survey).status_code == 404
+
+
+def test_a_cached_counter_stops_on_the_campaigns_last_day(
+    app: Flask, client: FlaskClient, survey: str, session: Session
+) -> None:
+    from datetime import datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from surveyapp.models import Campaign
+
+    local = ZoneInfo(app.config["TIMEZONE"])
+    last_day = session.scalars(select(Campaign)).one().ends_on
+    app.config["CLOCK"] = lambda: datetime.combine(last_day, time(23, 50), tzinfo=local)
+    page = SurveyPage(client, survey)
+    assert page.response.status_code == 200
+    next_day = last_day + timedelta(days=1)
+    app.config["CLOCK"] = lambda: datetime.combine(next_day, time(0, 5), tzinfo=local)
+    assert client.get(survey).status_code == 410
+    result = page.post(full_answers(4))
+    assert result.status_code == 410
+    assert stored(session) == 0
