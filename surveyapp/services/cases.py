@@ -74,11 +74,15 @@ def open_case_if_needed(
     has_comment: bool,
     now: datetime,
     policy: CasePolicy,
+    new_response: bool = False,
 ) -> Case | None:
-    """Open a case for a comment or a low rating (unless the response already has one)."""
+    """Open a case for a comment or a low rating (unless the response already has one).
+
+    ``new_response``: created in this transaction, so it has none (no lookup needed).
+    """
     if not low_elements and not has_comment:
         return None
-    if session.scalar(select(Case.id).where(Case.response_id == response.id)) is not None:
+    if not new_response and session.scalar(select(Case.id).where(Case.response_id == response.id)):
         return None
     reason = (
         "both" if low_elements and has_comment else ("comment" if has_comment else "low_rating")

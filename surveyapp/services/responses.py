@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, event, func, insert, select, text, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, contains_eager, selectinload, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from surveyapp.models import (
     Answer,
@@ -85,7 +86,7 @@ _OPEN_CAMPAIGN = (
     .order_by(Campaign.starts_on.desc(), Campaign.id.desc())
     .limit(1)
 )
-_RESPONSE_BY_KEY = select(Response).where(Response.idempotency_key == bindparam("key"))
+_RESPONSE_ID_BY_KEY = select(Response.id).where(Response.idempotency_key == bindparam("key"))
 
 
 def find_open_campaign(session: Session, unit: Unit, day: date, stream: Stream) -> Campaign | None:
@@ -97,7 +98,10 @@ def find_open_campaign(session: Session, unit: Unit, day: date, stream: Stream) 
 
 
 def find_response_by_key(session: Session, idempotency_key: str) -> Response | None:
-    return session.scalar(_RESPONSE_BY_KEY, {"key": idempotency_key})
+    """The response stored under a form's key (a plain lookup first: almost always none)."""
+    session.flush()
+    found = session.connection().execute(_RESPONSE_ID_BY_KEY, {"key": idempotency_key}).scalar()
+    return None if found is None else session.get(Response, found)
 
 
 def check_answers(instrument: InstrumentView, answers: Mapping[str, int | str]) -> None:
@@ -359,6 +363,7 @@ def accept_submission(
         bool(comment),
         now,
         rules.case_policy(),
+        new_response=True,
     )
     return response, True
 
@@ -438,21 +443,41 @@ def find_rating(session: Session, dossier: Dossier) -> Response | None:
     )
 
 
+_TWIN = Response.__table__.alias("twin")
+# Every response of the burst, if it has reached the threshold: one statement, built once.
+_FLAG_BURST = (
+    update(Response.__table__)
+    .where(
+        Response.counter_id == bindparam("at_counter"),
+        Response.answers_digest == bindparam("digest"),
+        Response.submitted_at >= bindparam("since"),
+        select(func.count())
+        .where(
+            _TWIN.c.counter_id == bindparam("at_counter"),
+            _TWIN.c.answers_digest == bindparam("digest"),
+            _TWIN.c.submitted_at >= bindparam("since"),
+        )
+        .scalar_subquery()
+        >= bindparam("threshold"),
+    )
+    .values(is_flagged=True, flag_reason="burst")
+)
+
+
 def _flag_burst(session: Session, response: Response, now: datetime, rules: Rules) -> None:
     """Flag (for review, not drop) identical answer sets repeated at one counter in a short time."""
-    twins = (
-        Response.counter_id == response.counter_id,
-        Response.answers_digest == response.answers_digest,
-        Response.submitted_at >= now - rules.burst_window,
+    flagged = session.connection().execute(
+        _FLAG_BURST,
+        {
+            "at_counter": response.counter_id,
+            "digest": response.answers_digest,
+            "since": now - rules.burst_window,
+            "threshold": rules.burst_threshold,
+        },
     )
-    count = session.scalar(select(func.count()).select_from(Response).where(*twins))
-    if count is not None and count >= rules.burst_threshold:
-        session.execute(
-            update(Response)
-            .where(*twins)
-            .values(is_flagged=True, flag_reason="burst")
-            .execution_options(synchronize_session="fetch")
-        )
+    if flagged.rowcount:
+        set_committed_value(response, "is_flagged", True)
+        set_committed_value(response, "flag_reason", "burst")
 
 
 def apply_profile_column(response: Response, item: Item | ItemView, value: int) -> None:
