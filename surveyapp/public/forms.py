@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -44,6 +45,7 @@ class SurveyFormBase(FlaskForm):
     )
 
     item_codes: tuple[str, ...] = ()
+    text_codes: frozenset[str] = frozenset()  # free-text items (the rest are choices)
 
     def item_field(self, code: str) -> Field:
         return self[field_name(code)]
@@ -76,7 +78,10 @@ def survey_form_class(instrument: Instrument, comment_max: int) -> type[SurveyFo
 
 def _build_form_class(instrument: Instrument, comment_max: int) -> type[SurveyFormBase]:
     items = instrument.items
-    attrs: dict[str, Any] = {"item_codes": tuple(item.code for item in items)}
+    attrs: dict[str, Any] = {
+        "item_codes": tuple(item.code for item in items),
+        "text_codes": frozenset(item.code for item in items if item.kind is ItemKind.TEXT),
+    }
     for item in items:
         if item.kind is ItemKind.TEXT:
             attrs[field_name(item.code)] = TextAreaField(
@@ -93,6 +98,22 @@ def _build_form_class(instrument: Instrument, comment_max: int) -> type[SurveyFo
         ]
     )
     return type(f"SurveyForm{instrument.id}", (SurveyFormBase,), attrs)
+
+
+def posted_answers(
+    formdata: Mapping[str, str], form_class: type[SurveyFormBase]
+) -> dict[str, int | str]:
+    """Item code → posted value, read as ``answers_from`` reads a bound form, without binding one.
+
+    A choice that is not a small number stays in as an invalid choice: the service refuses it.
+    """
+    answers: dict[str, int | str] = {}
+    for code in form_class.item_codes:
+        value = formdata.get(field_name(code))
+        if value is None or value == "":
+            continue
+        answers[code] = value if code in form_class.text_codes else to_int(value)
+    return answers
 
 
 def answers_from(form: SurveyFormBase) -> dict[str, int | str]:

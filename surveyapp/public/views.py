@@ -32,8 +32,8 @@ from surveyapp.public import bp
 from surveyapp.public.forms import (
     KEY_PATTERN,
     SurveyFormBase,
-    answers_from,
     field_name,
+    posted_answers,
     survey_form_class,
 )
 from surveyapp.services import cases, links
@@ -158,22 +158,27 @@ def _survey(
     previous = None
     if target.dossier is not None:
         previous = response_service.find_rating(get_session(), target.dossier)
-    # A blank form needs only its hidden fields: the questions come from the cached block.
-    form_class = (
-        SurveyFormBase
-        if request.method == "GET" and previous is None
-        else survey_form_class(instrument, config["COMMENT_MAX_LENGTH"])
-    )
-    form: SurveyFormBase = form_class()
+    form_class = survey_form_class(instrument, config["COMMENT_MAX_LENGTH"])
     status = 200
     if request.method == "POST":
-        if form.validate_on_submit():
+        # The envelope (CSRF, key, extras) is a small form; the service checks the answers. The
+        # whole form is bound only to show a refused submission back with every error marked.
+        envelope = SurveyFormBase()
+        refusal: InvalidInput | None = None
+        if envelope.validate_on_submit():
             thanks = url_for(thanks_endpoint, token=token)
-            if form.website.data:
+            if envelope.website.data:
                 return _done(thanks)  # honeypot filled: a bot; store nothing
-            status = _store(target, channel, form, same_browser_dedup=not kiosk)
-            if status == 0:
+            refusal = _store(
+                target, channel, envelope, posted_answers(request.form, form_class), not kiosk
+            )
+            if refusal is None:
                 return _done(thanks)
+        form: SurveyFormBase = form_class()
+        form.validate()
+        if refusal is not None:
+            status = refusal.status_code
+            _show_refusal(form, refusal)
         else:
             status = 400 if form.errors.keys() == {"csrf_token"} else 422
         if "csrf_token" in form.errors:
@@ -185,6 +190,8 @@ def _survey(
         if not KEY_PATTERN.match(form.idempotency_key.data or ""):
             form.idempotency_key.data = secrets.token_urlsafe(24)
     else:
+        # A blank form needs only its hidden fields: the questions come from the cached block.
+        form = SurveyFormBase() if previous is None else form_class()
         form.idempotency_key.data = secrets.token_urlsafe(24)
         if previous is not None:
             _prefill(form, instrument, previous)
@@ -245,21 +252,22 @@ def _done(thanks_url: str) -> ResponseReturnValue:
 def _store(
     target: response_service.Target,
     channel: Channel,
-    form: SurveyFormBase,
+    envelope: SurveyFormBase,
+    answers: dict[str, int | str],
     same_browser_dedup: bool,
-) -> int:
-    """Accept and commit; return 0, or the status of the error put on the form.
+) -> InvalidInput | None:
+    """Accept and commit; return None, or why the submission was refused (nothing stored).
 
     Besides the idempotency key, a personal phone that sends the very same answers again within
     minutes (back, then send on a page the browser fetched anew) is taken as a resubmission.
     """
     db = get_session()
     submission = response_service.Submission(
-        idempotency_key=form.idempotency_key.data,
-        answers=answers_from(form),
-        comment=form.comment.data,
-        contact=form.contact.data,
-        dossier_code=form.dossier_code.data or None,
+        idempotency_key=envelope.idempotency_key.data,
+        answers=answers,
+        comment=envelope.comment.data,
+        contact=envelope.contact.data,
+        dossier_code=envelope.dossier_code.data or None,
         locale=str(get_locale()),
     )
     fingerprint = response_service.answers_digest(
@@ -274,7 +282,7 @@ def _store(
         and now - float(last.get("at", 0)) < RESUBMIT_WINDOW_SECONDS
     ):
         session["receipt"] = last.get("receipt")
-        return 0
+        return None
     for attempt in range(2):
         try:
             response, _created = response_service.accept_submission(
@@ -295,20 +303,24 @@ def _store(
             continue
         except InvalidInput as error:
             db.rollback()
-            message = error.render(gettext)
-            name = error.field and next(
-                (n for n in (field_name(error.field), error.field) if n in form), None
-            )
-            if name:
-                form[name].errors = [*form[name].errors, message]
-            else:
-                form.form_errors.append(message)
-            return error.status_code
+            return error
         session["receipt"] = receipt
         if same_browser_dedup:
             session["last_submission"] = {"digest": fingerprint, "at": now, "receipt": receipt}
-        return 0
+        return None
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _show_refusal(form: SurveyFormBase, refusal: InvalidInput) -> None:
+    """Put the service's reason on its field (unless the form marked that field already)."""
+    message = refusal.render(gettext)
+    name = refusal.field and next(
+        (n for n in (field_name(refusal.field), refusal.field) if n in form), None
+    )
+    if name and not form[name].errors:
+        form[name].errors = [*form[name].errors, message]
+    elif not name:
+        form.form_errors.append(message)
 
 
 def _thanks(token: str, kiosk: bool = False) -> ResponseReturnValue:

@@ -104,8 +104,11 @@ def find_response_by_key(session: Session, idempotency_key: str) -> Response | N
     return None if found is None else session.get(Response, found)
 
 
-def check_answers(instrument: InstrumentView, answers: Mapping[str, int | str]) -> None:
-    """Raise InvalidInput for an unknown item, a value off its scale, or a missing required one."""
+def check_answers(
+    instrument: InstrumentView, answers: Mapping[str, int | str], text_max_length: int = 2000
+) -> None:
+    """Raise InvalidInput for an unknown item, a value off its scale, a missing required one, or
+    a free-text answer over ``text_max_length`` characters."""
     items = {item.code: item for item in instrument.items}
     for code in answers:
         if code not in items:
@@ -119,6 +122,10 @@ def check_answers(instrument: InstrumentView, answers: Mapping[str, int | str]) 
         if item.kind is ItemKind.TEXT:
             if not isinstance(value, str):
                 raise InvalidInput(N_("Câu trả lời phải là văn bản."), field=code)
+            if len(value) > text_max_length:
+                raise InvalidInput(
+                    N_("Ý kiến dài quá %(max)s ký tự."), field=code, max=text_max_length
+                )
             continue
         if (
             isinstance(value, bool)
@@ -290,7 +297,7 @@ def accept_submission(
     if not campaign.is_open_on(local_date(now, rules.timezone)):
         raise Gone(N_("Đợt khảo sát tại quầy này đã kết thúc hoặc chưa bắt đầu."))
     instrument = target.instrument
-    check_answers(instrument, submission.answers)
+    check_answers(instrument, submission.answers, rules.comment_max_length)
     comment = (submission.comment or "").strip()
     if len(comment) > rules.comment_max_length:
         raise InvalidInput(

@@ -8,17 +8,28 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from surveyapp.models import Answer, AnswerCount, Channel, Comment, RespondentType, Response, Stream
+from surveyapp.models import (
+    Answer,
+    AnswerCount,
+    Channel,
+    Comment,
+    ItemKind,
+    RespondentType,
+    Response,
+    Stream,
+)
 from surveyapp.services.errors import Conflict, Gone, InvalidInput
 from surveyapp.services.responses import (
     Rules,
     Submission,
     accept_submission,
+    check_answers,
     count_reportable_by_unit,
     counter_target,
     dossier_target,
     local_period,
 )
+from surveyapp.services.snapshots import InstrumentView, ItemView
 from tests.conftest import NOW
 from tests.factories import full_answers, make_dossier, make_unit, setup_counter
 
@@ -240,3 +251,34 @@ def test_burst_of_identical_answers_is_flagged_not_dropped(session: Session) -> 
         session, counter, full_answers(4), key="other-key-00000002", now=NOW + timedelta(hours=4)
     )
     assert session.scalar(select(func.count()).where(Response.is_flagged.is_(True))) == 3
+
+
+def test_free_text_answers_are_capped_like_comments() -> None:
+    note = ItemView(
+        id=1,
+        code="NOTE",
+        position=1,
+        kind=ItemKind.TEXT,
+        section="satisfaction",
+        text={"vi": "Điều bạn muốn nói thêm"},
+        is_required=False,
+        options=None,
+        element=None,
+        allowed=frozenset(),
+    )
+    view = InstrumentView(
+        id=1,
+        code="LOCAL",
+        version=1,
+        name={"vi": "Phiếu của tỉnh"},
+        scale={"min": 1, "max": 5},
+        aggregation={},
+        source_hash="x",
+        items=(note,),
+        elements=(),
+    )
+    check_answers(view, {"NOTE": "x" * 300}, text_max_length=300)
+    with pytest.raises(InvalidInput) as caught:
+        check_answers(view, {"NOTE": "x" * 301}, text_max_length=300)
+    assert caught.value.field == "NOTE"
+    assert "300" in caught.value.render()

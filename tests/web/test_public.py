@@ -128,6 +128,19 @@ def test_missing_required_answer_reshows_form_and_stores_nothing(
     assert stored(session) == 0
 
 
+def test_every_unanswered_question_is_marked_at_once(
+    client: FlaskClient, survey: str, session: Session
+) -> None:
+    answers = full_answers(4)
+    for code in ("S16", "S27", "OVR"):
+        del answers[code]
+    html = SurveyPage(client, survey).post(answers | {"S18": "x"}).get_data(as_text=True)
+    for code in ("S16", "S27", "OVR", "S18"):
+        assert f'href="#q_{code}"' in html
+        assert f'id="q_{code}-err"' in html
+    assert stored(session) == 0
+
+
 @pytest.mark.parametrize("value", ["6", "abc", "-1", "٣", "1e3", ""])
 def test_bad_answer_values_are_refused(
     client: FlaskClient, survey: str, session: Session, value: str
