@@ -4,7 +4,7 @@ Each client acts as a new citizen per iteration: it fetches a counter's form (ne
 cookie), then posts a full answer set. Prints complete submissions per second, p50/p99 latency,
 errors, and checks that the database holds exactly the acknowledged responses.
 
-    .venv/bin/python bench/submit.py [--seconds 30] [--clients 32] [--workers 2]
+    .venv/bin/python bench/submit.py [--seconds 30] [--clients 32] [--workers 2] [--floor]
 """
 
 import sys
@@ -89,12 +89,33 @@ def client_loop(port: int, paths: list[str], deadline: float, seed: int, out: li
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
 
+def floor_loop(port: int, paths: list[str], deadline: float, seed: int, out: list) -> None:
+    """The framework's floor: two trivial requests (health, one SELECT 1) per iteration."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    while time.perf_counter() < deadline:
+        started = time.perf_counter()
+        try:
+            statuses = []
+            for _ in range(2):
+                conn.request("GET", "/api/v1/health")
+                response = conn.getresponse()
+                response.read()
+                statuses.append(response.status)
+            ok = statuses == [200, 200]
+            out.append((ok, time.perf_counter() - started, "" if ok else f"GET {statuses}"))
+        except (OSError, http.client.HTTPException) as exc:
+            out.append((False, time.perf_counter() - started, type(exc).__name__))
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+
 def process_main(
-    port: int, paths: list[str], deadline: float, threads: int, seed: int, queue
+    port: int, paths: list[str], deadline: float, threads: int, seed: int, queue, floor: bool
 ) -> None:
     results: list = []
+    loop = floor_loop if floor else client_loop
     workers = [
-        threading.Thread(target=client_loop, args=(port, paths, deadline, seed * 100 + i, results))
+        threading.Thread(target=loop, args=(port, paths, deadline, seed * 100 + i, results))
         for i in range(threads)
     ]
     for worker in workers:
@@ -111,6 +132,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", default="sync")
     parser.add_argument("--client-processes", type=int, default=4)
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="measure the same setup on two trivial requests (GET /api/v1/health) instead",
+    )
     parser.add_argument(
         "--admin-url",
         default=ADMIN_URL,
@@ -170,7 +196,8 @@ def main() -> None:
         per_process = max(args.clients // args.client_processes, 1)
         processes = [
             multiprocessing.Process(
-                target=process_main, args=(port, paths, deadline, per_process, p + 1, queue)
+                target=process_main,
+                args=(port, paths, deadline, per_process, p + 1, queue, args.floor),
             )
             for p in range(args.client_processes)
         ]
@@ -186,6 +213,15 @@ def main() -> None:
         server.wait(timeout=10)
     ok = [latency for good, latency, _ in results if good]
     errors = [error for good, _, error in results if not good]
+    quantiles = statistics.quantiles(ok, n=100) if len(ok) > 1 else [0.0] * 99
+    if args.floor:
+        print(
+            f"floor: pairs of GET /api/v1/health, gunicorn {args.workers} workers, {elapsed:.1f} s"
+        )
+        print(f"pairs/s            {len(ok) / elapsed:.1f}")
+        print(f"latency p50 / p99  {quantiles[49] * 1000:.1f} / {quantiles[98] * 1000:.1f} ms")
+        print(f"errors             {len(errors)}")
+        sys.exit(1 if errors else 0)
     with engine.connect() as connection:
         stored = connection.execute(sa.text("SELECT count(*) FROM responses")).scalar_one() - before
         keys = (
@@ -199,7 +235,6 @@ def main() -> None:
         ).scalar_one()
         answers = connection.execute(sa.text("SELECT count(*) FROM answers")).scalar_one()
     engine.dispose()
-    quantiles = statistics.quantiles(ok, n=100) if len(ok) > 1 else [0.0] * 99
     print(
         f"backend            PostgreSQL, gunicorn {args.workers} {args.worker_class} workers, "
         f"{args.clients} clients, {elapsed:.1f} s"
