@@ -24,7 +24,7 @@ from surveyapp.dashboard.forms import (
 from surveyapp.dashboard.views import _commit_or_form_error, requires, scope
 from surveyapp.db import get_session
 from surveyapp.models import Channel, Instrument, Stream, Unit, UnitLevel
-from surveyapp.public.forms import answers_from, survey_form_class
+from surveyapp.public.forms import posted_answers, survey_form_class
 from surveyapp.services import imports, instruments, setup, units
 from surveyapp.services import responses as response_service
 from surveyapp.services.access import Permission, get_visible_unit, visible_units
@@ -347,7 +347,7 @@ def paper_entry() -> ResponseReturnValue:
             else:
                 submission = response_service.Submission(
                     idempotency_key=form.idempotency_key.data,
-                    answers=answers_from(form),
+                    answers=posted_answers(request.form, type(form)),
                     comment=form.comment.data,
                     dossier_code=form.dossier_code.data or None,
                 )

@@ -103,7 +103,7 @@ def _build_form_class(instrument: Instrument, comment_max: int) -> type[SurveyFo
 def posted_answers(
     formdata: Mapping[str, str], form_class: type[SurveyFormBase]
 ) -> dict[str, int | str]:
-    """Item code → posted value, read as ``answers_from`` reads a bound form, without binding one.
+    """Item code → posted value, for the answered items; the form need not be bound.
 
     A choice that is not a small number stays in as an invalid choice: the service refuses it.
     """
@@ -113,14 +113,4 @@ def posted_answers(
         if value is None or value == "":
             continue
         answers[code] = value if code in form_class.text_codes else to_int(value)
-    return answers
-
-
-def answers_from(form: SurveyFormBase) -> dict[str, int | str]:
-    """Item code → posted value, for the answered items only."""
-    answers: dict[str, int | str] = {}
-    for code in form.item_codes:
-        value = form.item_field(code).data
-        if value not in (None, "", BAD_CHOICE):
-            answers[code] = value
     return answers

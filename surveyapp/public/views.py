@@ -317,10 +317,10 @@ def _show_refusal(form: SurveyFormBase, refusal: InvalidInput) -> None:
     name = refusal.field and next(
         (n for n in (field_name(refusal.field), refusal.field) if n in form), None
     )
-    if name and not form[name].errors:
-        form[name].errors = [*form[name].errors, message]
-    elif not name:
+    if not name:
         form.form_errors.append(message)
+    elif not form[name].errors:
+        form[name].errors = [message]
 
 
 def _thanks(token: str, kiosk: bool = False) -> ResponseReturnValue:

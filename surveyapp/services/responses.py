@@ -105,7 +105,7 @@ def find_response_by_key(session: Session, idempotency_key: str) -> Response | N
 
 
 def check_answers(
-    instrument: InstrumentView, answers: Mapping[str, int | str], text_max_length: int = 2000
+    instrument: InstrumentView, answers: Mapping[str, int | str], text_max_length: int
 ) -> None:
     """Raise InvalidInput for an unknown item, a value off its scale, a missing required one, or
     a free-text answer over ``text_max_length`` characters."""
@@ -192,15 +192,37 @@ class Rules:
 
 def counter_target(session: Session, counter: Counter, now: datetime, timezone: str) -> Target:
     """The general-stream campaign open today at the counter's unit, or Gone."""
-    campaign = find_open_campaign(session, counter.unit, local_date(now, timezone), Stream.GENERAL)
-    if campaign is None:
-        raise Gone(N_("Đợt khảo sát tại quầy này đã kết thúc hoặc chưa bắt đầu."))
-    view = instrument_view(session, campaign.instrument_id, campaign.instrument.source_hash)
-    return Target(
-        unit=Place(counter.unit.id, counter.unit.name),
-        campaign=OpenCampaign.of(campaign),
-        instrument=view,
+    return _target(
+        session,
+        counter.unit,
+        local_date(now, timezone),
+        Stream.GENERAL,
+        N_("Đợt khảo sát tại quầy này đã kết thúc hoặc chưa bắt đầu."),
         counter=Place(counter.id, counter.name),
+    )
+
+
+def _target(
+    session: Session,
+    unit: Unit,
+    day: date,
+    stream: Stream,
+    closed: str,
+    counter: Place | None = None,
+    dossier: Dossier | None = None,
+) -> Target:
+    """The target at ``unit`` with the campaign of ``stream`` open on ``day``; else Gone(closed)."""
+    campaign = find_open_campaign(session, unit, day, stream)
+    if campaign is None:
+        raise Gone(closed)
+    return Target(
+        unit=Place(unit.id, unit.name),
+        campaign=OpenCampaign.of(campaign),
+        instrument=instrument_view(
+            session, campaign.instrument_id, campaign.instrument.source_hash
+        ),
+        counter=counter,
+        dossier=dossier,
     )
 
 
@@ -249,25 +271,22 @@ class CounterTargets:
             if session.info.pop("targets_changed", False):
                 self.clear()
 
-        def rolled_back(session: Session) -> None:
+        def rolled_back(session: Session, _previous: Any) -> None:
             session.info.pop("targets_changed", None)
 
         event.listen(sessions, "before_flush", note)
         event.listen(sessions, "after_commit", committed)
-        event.listen(sessions, "after_soft_rollback", lambda s, _t: rolled_back(s))
+        event.listen(sessions, "after_soft_rollback", rolled_back)
 
 
 def dossier_target(session: Session, dossier: Dossier, now: datetime, timezone: str) -> Target:
     """The official-stream campaign open today at the dossier's unit, or Gone."""
-    unit = session.get_one(Unit, dossier.unit_id)
-    campaign = find_open_campaign(session, unit, local_date(now, timezone), Stream.OFFICIAL)
-    if campaign is None:
-        raise Gone(N_("Hiện không có đợt đánh giá nào đang mở cho hồ sơ này."))
-    view = instrument_view(session, campaign.instrument_id, campaign.instrument.source_hash)
-    return Target(
-        unit=Place(unit.id, unit.name),
-        campaign=OpenCampaign.of(campaign),
-        instrument=view,
+    return _target(
+        session,
+        session.get_one(Unit, dossier.unit_id),
+        local_date(now, timezone),
+        Stream.OFFICIAL,
+        N_("Hiện không có đợt đánh giá nào đang mở cho hồ sơ này."),
         dossier=dossier,
     )
 
@@ -450,21 +469,22 @@ def find_rating(session: Session, dossier: Dossier) -> Response | None:
     )
 
 
+def _same_answers_lately(table: Any) -> tuple[Any, ...]:
+    """Rows of ``table`` with the same answers at the same counter since a moment (parameters)."""
+    return (
+        table.c.counter_id == bindparam("at_counter"),
+        table.c.answers_digest == bindparam("digest"),
+        table.c.submitted_at >= bindparam("since"),
+    )
+
+
 _TWIN = Response.__table__.alias("twin")
 # Every response of the burst, if it has reached the threshold: one statement, built once.
 _FLAG_BURST = (
     update(Response.__table__)
     .where(
-        Response.counter_id == bindparam("at_counter"),
-        Response.answers_digest == bindparam("digest"),
-        Response.submitted_at >= bindparam("since"),
-        select(func.count())
-        .where(
-            _TWIN.c.counter_id == bindparam("at_counter"),
-            _TWIN.c.answers_digest == bindparam("digest"),
-            _TWIN.c.submitted_at >= bindparam("since"),
-        )
-        .scalar_subquery()
+        *_same_answers_lately(Response.__table__),
+        select(func.count()).where(*_same_answers_lately(_TWIN)).scalar_subquery()
         >= bindparam("threshold"),
     )
     .values(is_flagged=True, flag_reason="burst")
