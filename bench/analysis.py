@@ -28,6 +28,7 @@ from bench._common import ADMIN_URL, fresh_database
 from surveyapp.db import Base, make_engine
 from surveyapp.models import Instrument, Unit, UnitLevel
 from surveyapp.services import dashboards, reporting
+from surveyapp.services.access import SYSTEM
 from surveyapp.services.instruments import load_builtin_instruments
 from surveyapp.services.periods import parse_period
 from surveyapp.services.snapshots import instrument_view
@@ -81,11 +82,13 @@ def load(engine: sa.Engine, count: int) -> tuple[int, list[Unit]]:
     Base.metadata.create_all(engine)
     with Session(engine) as session:
         instrument = next(i for i in load_builtin_instruments(session, NOW) if i.code == "COUNTER")
-        province = save_unit(session, "P", "Tỉnh", UnitLevel.PROVINCE)
+        province = save_unit(session, SYSTEM, "P", "Tỉnh", UnitLevel.PROVINCE)
         for d in range(10):
-            district = save_unit(session, f"D{d}", f"Huyện {d}", UnitLevel.DISTRICT, province)
+            district = save_unit(
+                session, SYSTEM, f"D{d}", f"Huyện {d}", UnitLevel.DISTRICT, province
+            )
             for x in range(10):
-                save_unit(session, f"D{d}.X{x}", f"Xã {d}.{x}", UnitLevel.COMMUNE, district)
+                save_unit(session, SYSTEM, f"D{d}.X{x}", f"Xã {d}.{x}", UnitLevel.COMMUNE, district)
         session.commit()
         ids = sorted(session.scalars(sa.select(Unit.id)))
         instrument_id = instrument.id
@@ -144,13 +147,15 @@ def run(url: str, label: str, count: int) -> None:
         query = dashboards.Query(year)
 
         def dashboard(unit: Unit) -> None:
-            dashboards.unit_dashboard(session, unit, query, timezone=TZ)
+            dashboards.unit_dashboard(session, unit, query, scope=SYSTEM, timezone=TZ)
 
         table_time = timed(province_table)
         unit_time = timed(unit_figures, repeat=7)
         unit_page = timed(lambda: dashboard(one), repeat=7)
         province_page = timed(lambda: dashboard(province))
-        ranking_time = timed(lambda: dashboards.ranking(session, province, query, timezone=TZ))
+        ranking_time = timed(
+            lambda: dashboards.ranking(session, province, query, scope=SYSTEM, timezone=TZ)
+        )
         rows = session.scalar(sa.select(sa.func.count()).select_from(sa.text("answers")))
     engine.dispose()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -24,7 +24,7 @@ from bench._common import ADMIN_URL, fresh_database
 from surveyapp.db import Base
 from surveyapp.models import CaseStatus, Role, UnitLevel, User
 from surveyapp.services import cases
-from surveyapp.services.access import scope_for
+from surveyapp.services.access import SYSTEM, scope_for
 from surveyapp.services.instruments import load_builtin_instruments
 from surveyapp.services.units import save_unit
 
@@ -38,12 +38,14 @@ def load(engine: sa.Engine, count: int) -> None:
     Base.metadata.create_all(engine)
     with Session(engine) as session:
         instrument = next(i for i in load_builtin_instruments(session, NOW) if i.code == "COUNTER")
-        province = save_unit(session, "P", "Tỉnh", UnitLevel.PROVINCE)
+        province = save_unit(session, SYSTEM, "P", "Tỉnh", UnitLevel.PROVINCE)
         communes = []
         for d in range(10):
-            district = save_unit(session, f"D{d}", f"Huyện {d}", UnitLevel.DISTRICT, province)
+            district = save_unit(
+                session, SYSTEM, f"D{d}", f"Huyện {d}", UnitLevel.DISTRICT, province
+            )
             communes += [
-                save_unit(session, f"D{d}.X{x}", f"Xã {d}.{x}", UnitLevel.COMMUNE, district)
+                save_unit(session, SYSTEM, f"D{d}.X{x}", f"Xã {d}.{x}", UnitLevel.COMMUNE, district)
                 for x in range(10)
             ]
         session.add_all(

@@ -28,9 +28,11 @@ from surveyapp.services import (
     responses,
     units,
 )
+from surveyapp.services.access import SYSTEM
 from surveyapp.services.errors import DefinitionError, ServiceError
 from surveyapp.services.periods import parse_period
-from surveyapp.services.tables import open_table
+from surveyapp.services.tables import TableLimits, open_table
+from surveyapp.services.validation import parse_int
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -179,7 +181,8 @@ def load_units_command(path: str) -> None:
     """Create or update the unit tree from a CSV with columns code,name,level,parent_code."""
     with session_scope() as session:
         try:
-            result = imports.load_units(session, open_table(path))
+            table = open_table(path, limits=TableLimits.from_config(current_app.config))
+            result = imports.load_units(session, table, SYSTEM)
         except ServiceError as error:
             fail(error.render())
         if not result.ok:
@@ -217,11 +220,10 @@ def import_responses_command(
     code, _, version = instrument_ref.partition(":")
     with session_scope() as session:
         try:
-            if version and not version.isdigit():
-                fail(f"phiên bản '{version}' phải là số nguyên.")
-            instrument = instruments.get_instrument(
-                session, code, int(version) if version else None
-            )
+            number = parse_int(version) if version else None
+            if version and (number is None or number < 1):
+                fail(f"phiên bản '{version[:20]}' phải là số nguyên dương.")
+            instrument = instruments.get_instrument(session, code, number)
             campaign = None
             if campaign_code:
                 campaign = session.scalar(select(Campaign).where(Campaign.code == campaign_code))
@@ -230,12 +232,14 @@ def import_responses_command(
             options = imports.ImportOptions(
                 instrument=instrument,
                 timezone=current_app.config["TIMEZONE"],
+                scope=SYSTEM,
+                now=now(),
                 period=parse_period(period) if period else None,
                 stream=Stream(stream),
                 campaign=campaign,
                 ignore_extra_columns=ignore_extra_columns,
             )
-            table = open_table(path)
+            table = open_table(path, limits=TableLimits.from_config(current_app.config))
         except ServiceError as error:
             fail(error.render())
         with click.progressbar(
@@ -248,7 +252,11 @@ def import_responses_command(
                 bar.update(done - last)
                 last = done
 
-            result = imports.import_responses(session, table, options, progress)
+            try:
+                result = imports.import_responses(session, table, options, progress)
+            except ServiceError as error:
+                session.rollback()
+                fail(error.render())
         if result.errors and all_or_nothing:
             session.rollback()
             fail(
@@ -407,10 +415,15 @@ def export_scores_command(
                 fail("chưa có đơn vị nào.")
             export = exports.scores_export(
                 session,
+                scope=SYSTEM,
                 parent=parent,
                 level=UnitLevel(level),
                 period=parsed,
-                appraisal=exports.read_appraisal(appraisal) if appraisal else None,
+                appraisal=exports.read_appraisal(
+                    appraisal, limits=TableLimits.from_config(current_app.config)
+                )
+                if appraisal
+                else None,
                 generated_at=now(),
                 stream=None if stream == "all" else Stream(stream),
             )
@@ -434,6 +447,7 @@ def export_responses_command(
         try:
             export = exports.responses_export(
                 session,
+                scope=SYSTEM,
                 period=parse_period(period) if period else None,
                 unit=units.get_unit(session, unit_code) if unit_code else None,
                 timezone=current_app.config["TIMEZONE"],

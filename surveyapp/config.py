@@ -30,6 +30,10 @@ DEFAULTS: dict[str, Any] = {
     "COMMENT_MAX_LENGTH": 2000,
     "MAX_CONTENT_LENGTH": 64 * 1024,  # citizens' forms
     "UPLOAD_MAX_BYTES": 25 * 1024 * 1024,  # officials' uploads (imports, instruments)
+    # An uploaded XLSX is refused before it is expanded beyond this (all zip members, unpacked),
+    # and any uploaded table with more cells than UPLOAD_MAX_CELLS.
+    "UPLOAD_MAX_EXPANDED_BYTES": 200 * 1024 * 1024,
+    "UPLOAD_MAX_CELLS": 5_000_000,
     "MAX_FORM_PARTS": 300,
     "WTF_CSRF_TIME_LIMIT": 6 * 3600,
     "SESSION_COOKIE_HTTPONLY": True,

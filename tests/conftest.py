@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -126,6 +128,9 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
 def app(database_url: str) -> Iterator[Flask]:
     app = make_app(database_url)
     yield app
+    pool = app.extensions.get("surveyapp.export_pool")
+    if pool is not None:  # let background exports finish before the tables are emptied
+        pool.shutdown(wait=True)
     app.extensions["surveyapp.engine"].dispose()
 
 
@@ -212,3 +217,68 @@ class AuthActions:
 @pytest.fixture
 def auth(client: FlaskClient) -> AuthActions:
     return AuthActions(client)
+
+
+@pytest.fixture
+def world(session: Session) -> dict[str, Any]:
+    """Province P (districts D1 with commune X, and D2), counters, a campaign, one official per
+    role: see tests.factories.build_world."""
+    from tests.factories import build_world
+
+    return build_world(session)
+
+
+def signed_in(app: Flask, email: str = "par@x.vn") -> AuthActions:
+    """A new browser signed in as ``email`` (factories' password)."""
+    auth = AuthActions(app.test_client())
+    assert auth.login(email).status_code == 302
+    return auth
+
+
+def post_import(auth: AuthActions, session: Session, content: bytes, name: str = "r.csv") -> Any:
+    """Upload a responses file for the counter instrument on the imports page."""
+    from surveyapp.models import Instrument
+
+    instrument = session.scalar(sa.select(Instrument.id).where(Instrument.code == "COUNTER"))
+    return auth.client.post(
+        "/dashboard/imports",
+        data={
+            "csrf_token": auth.csrf(),
+            "instrument": str(instrument),
+            "stream": "general",
+            "file": (io.BytesIO(content), name),
+        },
+        content_type="multipart/form-data",
+    )
+
+
+def wait_for_job(auth: AuthActions, status_url: str, seconds: float = 20) -> str:
+    """The export's status page once the job is done or failed."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        html = auth.client.get(status_url).get_data(as_text=True)
+        found = re.search(r'data-status="(\w+)"', html)
+        if found and found.group(1) in ("done", "failed"):
+            return html
+        time.sleep(0.1)
+    raise AssertionError(f"export still running after {seconds} s")
+
+
+def export_responses_csv(auth: AuthActions, unit: str) -> tuple[str, list[str]]:
+    """Queue a responses export (CSV) of ``unit``, wait for it; (status page, file lines)."""
+    queued = auth.client.post(
+        "/dashboard/exports",
+        data={
+            "kind": "responses",
+            "responses-csrf_token": auth.csrf("/dashboard/exports"),
+            "responses-unit": unit,
+            "responses-period": "",
+            "responses-format": "csv",
+        },
+    )
+    assert queued.status_code == 303
+    html = wait_for_job(auth, queued.headers["Location"])
+    link = re.search(r'href="(/dashboard/exports/\d+/download)"', html)
+    assert link, html
+    with auth.client.get(link.group(1)) as download:
+        return html, download.data.decode("utf-8-sig").strip().splitlines()

@@ -22,6 +22,7 @@ from surveyapp.models import (
     UnitLevel,
     User,
 )
+from surveyapp.services.access import Scope
 from surveyapp.services.accounts import create_user
 from surveyapp.services.instruments import load_builtin_instruments
 from surveyapp.services.responses import Rules, Submission, accept_submission, counter_target
@@ -38,14 +39,21 @@ def counter_instrument(session: Session) -> Instrument:
 def make_unit(session: Session, code: str = "T", **overrides: Any) -> Unit:
     values: dict[str, Any] = {"name": f"Đơn vị {code}", "level": UnitLevel.PROVINCE, "parent": None}
     values.update(overrides)
-    return save_unit(session, code, values["name"], values["level"], values["parent"])
+    return save_unit(
+        session, Scope.system(), code, values["name"], values["level"], values["parent"]
+    )
 
 
 def make_counter(
     session: Session, unit: Unit, code: str | None = None, **overrides: Any
 ) -> Counter:
     return save_counter(
-        session, unit, code or f"{unit.code}-Q1", overrides.get("name", "Quầy 1"), NOW
+        session,
+        Scope.system(),
+        unit,
+        code or f"{unit.code}-Q1",
+        overrides.get("name", "Quầy 1"),
+        NOW,
     )
 
 

@@ -113,6 +113,7 @@ def unit_indices(code: str) -> ResponseReturnValue:
         db,
         unit,
         dashboards.Query(period, stream, filters, instrument),
+        scope=scope,
         timezone=current_app.config["TIMEZONE"],
     )
     locale = request.args.get("lang") if request.args.get("lang") in ("vi", "en") else "vi"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -16,16 +15,18 @@ from surveyapp.clock import now
 from surveyapp.db import get_session
 from surveyapp.extensions import limiter, login_manager
 from surveyapp.models import User
+from surveyapp.redirects import local_target
 from surveyapp.services import accounts
 from surveyapp.services.errors import InvalidInput
+from surveyapp.services.validation import parse_id
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    ident, _, stamp = user_id.partition(".")
-    if not ident.isdigit():
+    ident = parse_id(user_id.partition(".")[0])
+    if ident is None:
         return None
-    user = get_session().get(User, int(ident))
+    user = get_session().get(User, ident)
     if user is None or not user.is_active or user.get_id() != user_id:
         return None
     return user
@@ -50,17 +51,6 @@ def idle_timeout() -> ResponseReturnValue | None:
     return None
 
 
-def _safe_next(target: str | None) -> str:
-    if (
-        target
-        and target.startswith("/")
-        and not target.startswith("//")
-        and not urlsplit(target).netloc
-    ):
-        return target
-    return url_for("dashboard.index")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: str(current_app.config["LOGIN_LIMIT"]), methods=["POST"])
 def login() -> ResponseReturnValue:
@@ -83,7 +73,7 @@ def login() -> ResponseReturnValue:
             session.clear()
             login_user(user)
             session["seen"] = now().timestamp()
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(local_target(request.args.get("next"), url_for("dashboard.index")))
     elif request.method == "POST":
         status = 422
     return render_template("auth/login.html", form=form), status

@@ -16,10 +16,12 @@ from surveyapp.dashboard.report_views import STREAM_CHOICES
 from surveyapp.dashboard.setup_views import LEVEL_LABELS
 from surveyapp.dashboard.views import _commit_or_form_error, scope
 from surveyapp.db import get_session
+from surveyapp.guards import accepts_files
 from surveyapp.models import ExportJob, JobStatus
 from surveyapp.services import exports, jobs
 from surveyapp.services.access import visible_units
 from surveyapp.services.errors import N_, NotFound
+from surveyapp.services.tables import TableLimits
 
 JOB_LABELS = {
     JobStatus.QUEUED: lazy_gettext("Đang chờ"),
@@ -59,6 +61,7 @@ def _forms() -> tuple[ScoresExportForm, ResponsesExportForm]:
 
 
 @bp.route("/exports", methods=["GET", "POST"])
+@accepts_files("scores-appraisal")
 def exports_page() -> ResponseReturnValue:
     db = get_session()
     scores, responses = _forms()
@@ -72,7 +75,11 @@ def exports_page() -> ResponseReturnValue:
             appraisal = None
             upload = getattr(form, "appraisal", None)
             if upload is not None and upload.data and upload.data.filename:
-                appraisal = exports.read_appraisal(upload.data.filename, upload.data.stream)
+                appraisal = exports.read_appraisal(
+                    upload.data.filename,
+                    upload.data.stream,
+                    TableLimits.from_config(current_app.config),
+                )
             params = {k: v for k, v in form.data.items() if k not in ("csrf_token", "appraisal")}
             queued.append(
                 jobs.create_export(
@@ -101,7 +108,7 @@ def exports_page() -> ResponseReturnValue:
     ), code
 
 
-@bp.get("/exports/<int:job_id>")
+@bp.get("/exports/<id:job_id>")
 def export_status(job_id: int) -> ResponseReturnValue:
     job = jobs.get_job(get_session(), scope(), job_id)
     state = jobs.state_of(job, now())
@@ -110,7 +117,7 @@ def export_status(job_id: int) -> ResponseReturnValue:
     )
 
 
-@bp.get("/exports/<int:job_id>/download")
+@bp.get("/exports/<id:job_id>/download")
 def export_download(job_id: int) -> ResponseReturnValue:
     job = jobs.get_job(get_session(), scope(), job_id)
     path = jobs.file_path(tasks.export_directory(current_app), job)

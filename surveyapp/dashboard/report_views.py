@@ -200,7 +200,9 @@ def unit_dashboard(code: str) -> ResponseReturnValue:
     db = get_session()
     unit = get_visible_unit(db, scope(), code)
     query = dashboard_query()
-    view = dashboards.unit_dashboard(db, unit, query, timezone=current_app.config["TIMEZONE"])
+    view = dashboards.unit_dashboard(
+        db, unit, query, scope=scope(), timezone=current_app.config["TIMEZONE"]
+    )
     locale = current_locale()
     return render_template(
         "dashboard/unit.html",
@@ -208,7 +210,7 @@ def unit_dashboard(code: str) -> ResponseReturnValue:
         unit=unit,
         query=query,
         trail=ancestors(unit),
-        children=unit.children,
+        children=[child for child in unit.children if scope().covers(child.id)],
         charts=unit_charts(view, locale),
         **filter_choices(),
     )
@@ -220,7 +222,9 @@ def unit_ranking(code: str) -> ResponseReturnValue:
     unit = get_visible_unit(db, scope(), code)
     query = dashboard_query()
     sort = request.args.get("sort", "rank")
-    table = dashboards.ranking(db, unit, query, timezone=current_app.config["TIMEZONE"], sort=sort)
+    table = dashboards.ranking(
+        db, unit, query, scope=scope(), timezone=current_app.config["TIMEZONE"], sort=sort
+    )
     dots = [
         charts.Dot(row.unit.name, row.funnel.n, 100 * row.funnel.share, row.funnel.position)
         for row in table.rows
@@ -260,6 +264,7 @@ def unit_tt01(code: str) -> ResponseReturnValue:
     query = dashboard_query()
     tables = dashboards.tt01_tables(
         db,
+        scope(),
         unit,
         query.period,
         min_ratings=current_app.config["TT01_MIN_RATINGS"],
@@ -276,8 +281,12 @@ def unit_report(code: str) -> ResponseReturnValue:
     unit = get_visible_unit(db, scope(), code)
     query = dashboard_query()
     timezone = current_app.config["TIMEZONE"]
-    view = dashboards.unit_dashboard(db, unit, query, timezone=timezone)
-    table = dashboards.ranking(db, unit, query, timezone=timezone) if unit.children else None
+    view = dashboards.unit_dashboard(db, unit, query, scope=scope(), timezone=timezone)
+    table = (
+        dashboards.ranking(db, unit, query, scope=scope(), timezone=timezone)
+        if any(scope().covers(child.id) for child in unit.children)
+        else None
+    )
     comments, cases = dashboards.feedback_summary(db, unit, query, timezone)
     pdf = report_pdf.report_pdf(
         report_pdf.ReportInput(
@@ -285,8 +294,6 @@ def unit_report(code: str) -> ResponseReturnValue:
         )
     )
     name = f"bao-cao-khao-sat-{unit.code}-{query.period.label.replace('..', '_')}.pdf"
-    return FlaskResponse(
-        pdf,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    response = FlaskResponse(pdf, mimetype="application/pdf")
+    response.headers.set("Content-Disposition", "attachment", filename=name)
+    return response

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext, lazy_gettext
-from sqlalchemy import select
 
 from surveyapp.clock import now
 from surveyapp.dashboard import bp
@@ -23,14 +22,15 @@ from surveyapp.dashboard.forms import (
 )
 from surveyapp.dashboard.views import _commit_or_form_error, requires, scope
 from surveyapp.db import get_session
-from surveyapp.models import Channel, Instrument, Stream, Unit, UnitLevel
+from surveyapp.guards import accepts_files
+from surveyapp.models import Channel, Instrument, Stream, UnitLevel
 from surveyapp.public.forms import posted_answers, survey_form_class
 from surveyapp.services import imports, instruments, setup, units
 from surveyapp.services import responses as response_service
 from surveyapp.services.access import Permission, get_visible_unit, visible_units
 from surveyapp.services.errors import DefinitionError, InvalidInput, ServiceError
 from surveyapp.services.periods import parse_period
-from surveyapp.services.tables import open_table
+from surveyapp.services.tables import TableLimits, open_table
 
 LEVEL_LABELS = {
     UnitLevel.PROVINCE: lazy_gettext("Tỉnh"),
@@ -65,16 +65,13 @@ def manage_units() -> ResponseReturnValue:
     upload = UploadForm(prefix="csv")
     code = 200
     if request.method == "POST" and form.validate_on_submit():
+        # The parent is one of the choices: a unit in scope (SelectField checks the choice).
         parent = get_visible_unit(db, scope(), form.parent.data) if form.parent.data else None
-        existing = db.scalar(select(Unit).where(Unit.code == form.code.data))
-        if parent is None and scope().unit_ids is not None:
-            form.parent.errors.append(gettext("Hãy chọn đơn vị cấp trên trong phạm vi của bạn."))
-        elif existing is not None and not scope().covers(existing.id):
-            form.code.errors.append(gettext("Mã này đã tồn tại."))
-        elif _commit_or_form_error(
+        if _commit_or_form_error(
             form,
             lambda: units.save_unit(
                 db,
+                scope(),
                 form.code.data,
                 form.name.data,
                 UnitLevel(form.level.data),
@@ -94,6 +91,7 @@ def manage_units() -> ResponseReturnValue:
 
 @bp.post("/units/upload")
 @requires(Permission.MANAGE_SETUP)
+@accepts_files("csv-file")
 def upload_units() -> ResponseReturnValue:
     db = get_session()
     upload = UploadForm(prefix="csv")
@@ -101,7 +99,13 @@ def upload_units() -> ResponseReturnValue:
     if upload.validate_on_submit():
         try:
             result = imports.load_units(
-                db, open_table(upload.file.data.filename, upload.file.data.stream)
+                db,
+                open_table(
+                    upload.file.data.filename,
+                    upload.file.data.stream,
+                    TableLimits.from_config(current_app.config),
+                ),
+                scope(),
             )
         except ServiceError as error:
             db.rollback()
@@ -213,6 +217,7 @@ def close_campaign(code: str) -> ResponseReturnValue:
 
 @bp.route("/instruments", methods=["GET", "POST"])
 @requires(Permission.MANAGE_SETUP)
+@accepts_files("file")
 def manage_instruments() -> ResponseReturnValue:
     db = get_session()
     upload = UploadForm()
@@ -260,6 +265,7 @@ def manage_instruments() -> ResponseReturnValue:
 
 @bp.route("/imports", methods=["GET", "POST"])
 @requires(Permission.MANAGE_SETUP)
+@accepts_files("file")
 def import_responses() -> ResponseReturnValue:
     db = get_session()
     form = ImportForm()
@@ -273,11 +279,17 @@ def import_responses() -> ResponseReturnValue:
                 options = imports.ImportOptions(
                     instrument=instruments.get_instrument(db, chosen.code, chosen.version),
                     timezone=current_app.config["TIMEZONE"],
+                    scope=scope(),
+                    now=now(),
                     period=parse_period(form.period.data) if form.period.data else None,
                     stream=Stream(form.stream.data),
                     ignore_extra_columns=form.ignore_extra.data,
                 )
-                table = open_table(form.file.data.filename or "", form.file.data.stream)
+                table = open_table(
+                    form.file.data.filename or "",
+                    form.file.data.stream,
+                    TableLimits.from_config(current_app.config),
+                )
                 result = imports.import_responses(db, table, options)
             except ServiceError as error:
                 db.rollback()

@@ -37,6 +37,7 @@ from surveyapp.dashboard.forms import (
 from surveyapp.db import get_session
 from surveyapp.errors import render_error
 from surveyapp.models import CaseStatus, ResponseStatus, Role
+from surveyapp.redirects import local_target
 from surveyapp.services import accounts, api_tokens, audit, cases, moderation, qr, units
 from surveyapp.services.access import (
     ASSIGNABLE_ROLES,
@@ -49,6 +50,7 @@ from surveyapp.services.access import (
 from surveyapp.services.errors import N_, InvalidInput, ServiceError
 from surveyapp.services.periods import parse_period
 from surveyapp.services.snapshots import instrument_view
+from surveyapp.services.validation import parse_id
 
 ROLE_LABELS = {
     Role.ADMIN: lazy_gettext("Quản trị hệ thống"),
@@ -155,8 +157,8 @@ def _inbox_filters() -> cases.CaseFilters:
         value = args["assignee"]
         if value in ("me", "none"):
             assignee = value
-        elif value.isdigit() and len(value) < 12:
-            assignee = int(value)
+        elif parse_id(value) is not None:
+            assignee = parse_id(value)
         else:
             raise InvalidInput(N_("Người được giao không hợp lệ."), field="assignee")
     sort = args.get("sort") or "newest"
@@ -213,10 +215,9 @@ def inbox() -> ResponseReturnValue:
 @bp.post("/inbox/bulk")
 @requires(Permission.HANDLE_CASES)
 def bulk_cases() -> ResponseReturnValue:
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit() and len(i) < 19]
+    ids = [i for i in map(parse_id, request.form.getlist("ids")) if i is not None]
     action = request.form.get("action", "")
-    raw = request.form.get("assignee", "")
-    assignee = int(raw) if raw.isdigit() and len(raw) < 12 else None
+    assignee = parse_id(request.form.get("assignee"))
     db = get_session()
     try:
         count = cases.bulk(db, scope(), ids, action, assignee, now())
@@ -226,7 +227,7 @@ def bulk_cases() -> ResponseReturnValue:
         return redirect(url_for("dashboard.inbox")), 303
     db.commit()
     flash(gettext("Đã cập nhật %(n)s phản ánh.", n=count), "success")
-    return redirect(request.form.get("back") or url_for("dashboard.inbox"), 303)
+    return redirect(local_target(request.form.get("back"), url_for("dashboard.inbox")), 303)
 
 
 def _case_forms(case: Any) -> dict[str, Any]:
@@ -245,7 +246,7 @@ def _case_forms(case: Any) -> dict[str, Any]:
     }
 
 
-@bp.route("/cases/<int:case_id>", methods=["GET", "POST"])
+@bp.route("/cases/<id:case_id>", methods=["GET", "POST"])
 def show_case(case_id: int) -> ResponseReturnValue:
     db = get_session()
     case = cases.get_case(db, scope(), case_id)
@@ -307,7 +308,7 @@ def show_case(case_id: int) -> ResponseReturnValue:
     ), code
 
 
-@bp.post("/responses/<int:response_id>/status")
+@bp.post("/responses/<id:response_id>/status")
 @requires(Permission.FLAG_RESPONSES)
 def set_response_status(response_id: int) -> ResponseReturnValue:
     db = get_session()
@@ -318,7 +319,7 @@ def set_response_status(response_id: int) -> ResponseReturnValue:
     moderation.set_response_status(db, scope(), response_id, status, now())
     db.commit()
     flash(gettext("Đã đổi trạng thái phiếu."), "success")
-    return redirect(request.form.get("back") or url_for("dashboard.inbox"), 303)
+    return redirect(local_target(request.form.get("back"), url_for("dashboard.inbox")), 303)
 
 
 # --- Counters and QR posters ----------------------------------------------------------------
@@ -337,9 +338,12 @@ def counters() -> ResponseReturnValue:
             unit = get_visible_unit(db, scope(), form.unit.data)
             if units.find_counter(db, form.code.data) is not None:
                 form.code.errors.append(gettext("Mã quầy này đã tồn tại."))
-            else:
-                units.save_counter(db, unit, form.code.data, form.name.data, now())
-                db.commit()
+            elif _commit_or_form_error(
+                form,
+                lambda: units.save_counter(
+                    db, scope(), unit, form.code.data, form.name.data, now()
+                ),
+            ):
                 flash(gettext("Đã tạo quầy %(code)s.", code=form.code.data), "success")
                 return redirect(url_for("dashboard.counters"), 303)
         code = 422
@@ -370,9 +374,9 @@ def counter_qr(code: str, ext: str) -> ResponseReturnValue:
     body = qr.render(ext, qr.Poster(url, counter.unit.name, counter.name))
     mimetype = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}[ext]
     name = f"qr-{counter.code}{'-kiosk' if kiosk else ''}.{ext}"
-    return FlaskResponse(
-        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )
+    response = FlaskResponse(body, mimetype=mimetype)
+    response.headers.set("Content-Disposition", "attachment", filename=name)
+    return response
 
 
 @bp.post("/counters/<code>/rotate")
@@ -452,7 +456,7 @@ def users() -> ResponseReturnValue:
     ), code
 
 
-@bp.post("/users/<int:user_id>")
+@bp.post("/users/<id:user_id>")
 @requires(Permission.MANAGE_USERS)
 def update_user(user_id: int) -> ResponseReturnValue:
     db = get_session()
@@ -510,7 +514,7 @@ def api_tokens_page() -> ResponseReturnValue:
     ), code
 
 
-@bp.post("/tokens/<int:token_id>/revoke")
+@bp.post("/tokens/<id:token_id>/revoke")
 def revoke_api_token(token_id: int) -> ResponseReturnValue:
     api_tokens.revoke_token(get_session(), scope(), token_id, now())
     get_session().commit()

@@ -8,13 +8,14 @@ so that its existence does not leak.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from surveyapp.models import Role, Unit, User
-from surveyapp.services.errors import N_, NotFound, ServiceError
+from surveyapp.services.errors import N_, InvalidInput, NotFound, ServiceError
 
 
 class Forbidden(ServiceError):
@@ -57,11 +58,28 @@ ASSIGNABLE_ROLES: dict[Role, tuple[Role, ...]] = {
 
 @dataclass(frozen=True)
 class Scope:
-    """The units a signed-in official may see (None: all of them) and what the role may do."""
+    """The units a signed-in official may see and change (None: all of them) and what the role
+    may do. ``user_id`` None is the command line, run by the server's operator."""
 
-    user_id: int
+    user_id: int | None
     role: Role
     unit_ids: frozenset[int] | None
+
+    @classmethod
+    def system(cls) -> Scope:
+        """The command line and the demo loader: every unit, every permission."""
+        return cls(None, Role.ADMIN, None)
+
+    def including(self, unit_ids: Iterable[int]) -> Scope:
+        """This scope grown by units created under it in the same transaction."""
+        if self.unit_ids is None:
+            return self
+        return replace(self, unit_ids=self.unit_ids | frozenset(unit_ids))
+
+    @property
+    def may_create_roots(self) -> bool:
+        """Only an admin may add a unit at the top of a tree (a province)."""
+        return self.role is Role.ADMIN
 
     def can(self, permission: Permission) -> bool:
         return permission in GRANTS[self.role]
@@ -82,6 +100,27 @@ class Scope:
         if self.unit_ids is None:
             return true()
         return column.in_(sorted(self.unit_ids))
+
+
+SYSTEM = Scope.system()
+OUTSIDE = N_("Đơn vị %(code)s không thuộc phạm vi của bạn.")
+
+
+def require_unit_placement(scope: Scope, code: str, unit: Unit | None, parent: Unit | None) -> None:
+    """InvalidInput unless the scope may create (``unit`` None) or change unit ``code`` and put it
+    under ``parent`` (None: at the top). Another official's unit is refused by name, as a row
+    error of an upload would be; only an admin adds or moves a unit to the top of a tree."""
+    if unit is not None and not scope.covers(unit.id):
+        raise InvalidInput(OUTSIDE, field="code", code=code)
+    if parent is None:
+        if not scope.may_create_roots and (unit is None or unit.parent_id is not None):
+            raise InvalidInput(
+                N_("Chỉ quản trị hệ thống được tạo đơn vị cấp cao nhất (%(code)s)."),
+                field="parent",
+                code=code,
+            )
+    elif not scope.covers(parent.id):
+        raise InvalidInput(OUTSIDE, field="parent", code=parent.code)
 
 
 def scope_for(session: Session, user: User) -> Scope:

@@ -26,6 +26,7 @@ from surveyapp.services import audit
 from surveyapp.services.access import Permission, Scope
 from surveyapp.services.errors import N_, InvalidInput, NotFound
 from surveyapp.services.periods import Period
+from surveyapp.services.validation import parse_id
 
 PHONE_RE = re.compile(r"(?<!\d)(?:\+?84|0)(?:[\s.\-]?\d){8,10}(?!\d)")
 CITIZEN_ID_RE = re.compile(r"(?<!\d)\d{12}(?!\d)")
@@ -197,8 +198,11 @@ def _sort_key(sort: str):  # type: ignore[no-untyped-def]
 
 def _decode_cursor(cursor: str, sort: str) -> tuple[datetime, int]:
     try:
-        stamp, case_id = cursor.split("_", 1)
-        return datetime.fromtimestamp(float(stamp), tz=UTC), int(case_id)
+        stamp, raw_id = cursor.split("_", 1)
+        case_id = parse_id(raw_id)
+        if case_id is None or len(stamp) > 30:
+            raise ValueError(cursor)
+        return datetime.fromtimestamp(float(stamp), tz=UTC), case_id
     except (ValueError, OverflowError, OSError) as exc:
         raise InvalidInput(N_("Trang không hợp lệ."), field="after") from exc
 

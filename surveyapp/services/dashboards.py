@@ -49,6 +49,7 @@ from surveyapp.models import (
     campaign_units,
 )
 from surveyapp.services import reporting, units
+from surveyapp.services.access import Scope
 from surveyapp.services.errors import N_, InvalidInput, NotFound
 from surveyapp.services.periods import Period, months_of, previous_period, trailing_months
 from surveyapp.services.reporting import Figure, Filters, figure
@@ -262,6 +263,7 @@ def unit_dashboard(
     unit: Unit,
     query: Query,
     *,
+    scope: Scope,
     timezone: str,
     rules: PublicationRules | None = None,
     comments: int = 5,
@@ -305,7 +307,7 @@ def unit_dashboard(
         trend_test=mann_kendall(series) if len(series) >= 4 else None,
         channels=channel_mix(session, ids, query, instrument.id, timezone),
         progress=sample_progress(session, unit, ids, query, instrument, sipas.n, timezone),
-        comments=newest_comments(session, ids, query, timezone, comments),
+        comments=newest_comments(session, scope, ids, query, timezone, comments),
         rules=rules,
         element_names={e.code: e.name for e in instrument.elements},
     )
@@ -400,8 +402,14 @@ def sample_progress(
 
 
 def newest_comments(
-    session: Session, unit_ids: Sequence[int], query: Query, timezone: str, limit: int
+    session: Session,
+    scope: Scope,
+    unit_ids: Sequence[int],
+    query: Query,
+    timezone: str,
+    limit: int,
 ) -> list[CommentRow]:
+    """The newest comments of the subtree, from the units the scope may open only."""
     rows = session.execute(
         _counted(
             select(Comment.body, Response.submitted_at, Unit.name, Case.id),
@@ -412,6 +420,7 @@ def newest_comments(
         .join(Comment, Comment.response_id == Response.id)
         .join(Unit, Unit.id == Response.unit_id)
         .outerjoin(Case, Case.response_id == Response.id)
+        .where(scope.where(Response.unit_id))
         .order_by(Response.submitted_at.desc(), Response.id.desc())
         .limit(limit)
     )
@@ -464,17 +473,21 @@ def ranking(
     unit: Unit,
     query: Query,
     *,
+    scope: Scope,
     timezone: str,
     sort: str = "rank",
     rules: PublicationRules | None = None,
 ) -> Ranking:
     """The unit's children with SIPAS, n and interval; only figures the rules call rankable get
-    a rank (ties share it); the funnel compares each to the children's pooled share."""
+    a rank (ties share it); the funnel compares each to the children's pooled share. Only the
+    children the scope may open are listed (and ranked, and pooled)."""
     rules = rules or PublicationRules()
     if sort not in SORTS:
         raise InvalidInput(N_("Không sắp xếp được theo '%(v)s'."), field="sort", v=sort[:20])
     children = list(
-        session.scalars(select(Unit).where(Unit.parent_id == unit.id).order_by(Unit.code))
+        session.scalars(
+            select(Unit).where(Unit.parent_id == unit.id, scope.where(Unit.id)).order_by(Unit.code)
+        )
     )
     ids = units.subtree_ids(session, unit)
     instrument, _ = choose_instrument(session, ids, query.period, query.instrument_code)
@@ -548,10 +561,17 @@ Tally = dict[Any, dict[str, int]]
 
 
 def tt01_tables(
-    session: Session, unit: Unit, period: Period, *, min_ratings: int, timezone: str
+    session: Session,
+    scope: Scope,
+    unit: Unit,
+    period: Period,
+    *,
+    min_ratings: int,
+    timezone: str,
 ) -> TT01Tables:
     """Indicator scores per agency (each unit of the subtree with ratings) and per official (the
-    dossier's receiving official), Thông tư 01/2018/TT-VPCP Điều 15; two GROUP BYs for each."""
+    dossier's receiving official), Thông tư 01/2018/TT-VPCP Điều 15; two GROUP BYs for each.
+    Rows of agencies, and of officials of units, that the scope may not open are left out."""
     ids = units.subtree_ids(session, unit)
 
     def ratings(columns: Select[Any]) -> Select[Any]:
@@ -602,12 +622,16 @@ def tt01_tables(
         return out, rated.get(None, 0)
 
     def unit_labels(keys: list[Any]) -> dict[Any, tuple[str, str]]:
-        found = session.scalars(select(Unit).where(Unit.id.in_(keys)).order_by(Unit.path))
+        found = session.scalars(
+            select(Unit).where(Unit.id.in_(keys), scope.where(Unit.id)).order_by(Unit.path)
+        )
         return {u.id: (u.code, u.name) for u in found}
 
     def user_labels(keys: list[Any]) -> dict[Any, tuple[str, str]]:
         known = [k for k in keys if k is not None]
-        found = session.scalars(select(User).where(User.id.in_(known)).order_by(User.email))
+        found = session.scalars(
+            select(User).where(User.id.in_(known), scope.where(User.unit_id)).order_by(User.email)
+        )
         return {u.id: (u.email, u.full_name or u.email) for u in found}
 
     agencies, _ = rows(Response.unit_id, unit_labels, True)

@@ -32,7 +32,7 @@ from surveyapp.models import (
     UnitLevel,
     User,
 )
-from surveyapp.services.access import scope_for
+from surveyapp.services.access import SYSTEM, scope_for
 from surveyapp.services.accounts import create_user
 from surveyapp.services.cases import CasePolicy, add_working_days
 from surveyapp.services.instruments import load_builtin_instruments
@@ -94,7 +94,9 @@ def seed_demo(
     builtins = {i.code: i for i in load_builtin_instruments(session, now)}
     instrument = builtins["COUNTER"]
     units = _seed_units(session)
-    counters = [save_counter(session, u, f"{u.code}-Q1", "Quầy tiếp nhận số 1", now) for u in units]
+    counters = [
+        save_counter(session, SYSTEM, u, f"{u.code}-Q1", "Quầy tiếp nhận số 1", now) for u in units
+    ]
     fields = _seed_fields(session)
     dossiers = _seed_dossiers(session, units, fields, max(responses // 3, 40), now, rng)
     campaign = _seed_campaign(
@@ -270,14 +272,18 @@ def _seed_users(session: Session, now: datetime) -> None:
 
 
 def _seed_units(session: Session) -> list[Unit]:
-    province = save_unit(session, PROVINCE[0], PROVINCE[1], UnitLevel.PROVINCE, None, PROVINCE[2])
+    province = save_unit(
+        session, SYSTEM, PROVINCE[0], PROVINCE[1], UnitLevel.PROVINCE, None, PROVINCE[2]
+    )
     units = [province]
-    units += [save_unit(session, c, n, UnitLevel.DEPARTMENT, province) for c, n in DEPARTMENTS]
+    units += [
+        save_unit(session, SYSTEM, c, n, UnitLevel.DEPARTMENT, province) for c, n in DEPARTMENTS
+    ]
     for code, name, communes in DISTRICTS:
-        district = save_unit(session, code, name, UnitLevel.DISTRICT, province)
+        district = save_unit(session, SYSTEM, code, name, UnitLevel.DISTRICT, province)
         units.append(district)
         units += [
-            save_unit(session, f"{code}.X{i:02d}", commune, UnitLevel.COMMUNE, district)
+            save_unit(session, SYSTEM, f"{code}.X{i:02d}", commune, UnitLevel.COMMUNE, district)
             for i, commune in enumerate(communes, start=1)
         ]
     return units

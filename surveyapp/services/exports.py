@@ -31,10 +31,11 @@ from surveyapp.models import (
     Unit,
     UnitLevel,
 )
+from surveyapp.services.access import Scope
 from surveyapp.services.errors import N_, InvalidInput, NotFound
 from surveyapp.services.par import ParRow, par_table
 from surveyapp.services.periods import Period
-from surveyapp.services.tables import open_table
+from surveyapp.services.tables import TableLimits, open_table
 from surveyapp.services.units import root_of
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -61,9 +62,12 @@ class ScoresExport:
     items: Sheet
 
 
-def read_appraisal(path: str, stream: Any = None) -> dict[str, Decimal]:
-    """unit_code → appraisal_points from a CSV or XLSX file; every bad row is reported."""
-    table = open_table(path, stream)
+def read_appraisal(
+    path: str, stream: Any = None, limits: TableLimits | None = None
+) -> dict[str, Decimal]:
+    """unit_code → appraisal_points (0 … 100) from a CSV or XLSX file; every bad row is
+    reported."""
+    table = open_table(path, stream, limits)
     if not {"unit_code", "appraisal_points"} <= set(table.header):
         raise InvalidInput(
             N_("Tệp điểm thẩm định cần các cột unit_code, appraisal_points."), field="appraisal"
@@ -73,10 +77,12 @@ def read_appraisal(path: str, stream: Any = None) -> dict[str, Decimal]:
     for line, row in table.rows:
         try:
             value = Decimal(row["appraisal_points"].replace(",", "."))
-            if not value.is_finite() or value < 0:
+            if not value.is_finite() or not 0 <= value <= 100:
                 raise ValueError
         except (ValueError, ArithmeticError):
-            problems.append(f"dòng {line}: '{row['appraisal_points']}' không phải là số")
+            problems.append(
+                f"dòng {line}: '{row['appraisal_points'][:20]}' không phải là số từ 0 đến 100"
+            )
             continue
         points[row["unit_code"]] = value
     if problems:
@@ -91,6 +97,7 @@ def read_appraisal(path: str, stream: Any = None) -> dict[str, Decimal]:
 def scores_export(
     session: Session,
     *,
+    scope: Scope,
     parent: Unit,
     level: UnitLevel,
     period: Period,
@@ -99,7 +106,8 @@ def scores_export(
     stream: Stream | None = Stream.OFFICIAL,
     rules: PublicationRules | None = None,
 ) -> ScoresExport:
-    """One row per unit of ``level`` under ``parent`` with its indices, CI, points and rank."""
+    """One row per unit of ``level`` under ``parent`` with its indices, CI, points and rank; units
+    the scope may not open are left out."""
     rules = rules or PublicationRules()
     province = root_of(parent)
     scheme = session.scalar(
@@ -119,7 +127,7 @@ def scores_export(
     rows = [
         r
         for r in par_table(session, scheme, period, appraisal, stream, rules)
-        if r.unit.path.startswith(parent.path)
+        if r.unit.path.startswith(parent.path) and scope.covers(r.unit.id)
     ]
     elements = [e.code for e in (rows[0].index.parts if rows else ())]
     header = [
@@ -213,13 +221,13 @@ def write_xlsx(export: ScoresExport, path: str | Path) -> None:
     for label, value in export.meta:
         sheet.append([safe_cell(label), safe_cell(value)])
     sheet.append([])
-    sheet.append(export.scores.header)
+    sheet.append([safe_cell(h) for h in export.scores.header])
     for cell in sheet[sheet.max_row]:
         cell.font = Font(bold=True)
     for row in export.scores.rows:
         sheet.append([_xlsx_value(v) for v in row])
     items = book.create_sheet(export.items.title)
-    items.append(export.items.header)
+    items.append([safe_cell(h) for h in export.items.header])
     for row in export.items.rows:
         items.append([_xlsx_value(v) for v in row])
     book.save(path)
@@ -258,14 +266,15 @@ class ResponsesExport:
 def responses_export(
     session: Session,
     *,
+    scope: Scope,
     period: Period | None,
     unit: Unit | None,
     timezone: str,
     batch: int = 2000,
 ) -> ResponsesExport:
-    """Responses without personal data (no comment, contact, dossier code or receipt), streamed
-    in batches so that millions of rows never sit in memory."""
-    conditions = [Response.status == ResponseStatus.REPORTABLE]
+    """Responses without personal data (no comment, contact, dossier code or receipt), of the
+    units the scope may open, streamed in batches so that millions of rows never sit in memory."""
+    conditions = [Response.status == ResponseStatus.REPORTABLE, scope.where(Response.unit_id)]
     if period is not None:
         conditions.append(Response.period.between(period.first_month, period.last_month))
     if unit is not None:
@@ -375,7 +384,7 @@ def write_rows_csv(
     written = [0]
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(header)
+        writer.writerow([safe_cell(h) for h in header])
         for row in _reported(rows, progress, written):
             writer.writerow(["" if v is None else safe_cell(v) for v in row])
     return written[0]
@@ -392,7 +401,7 @@ def write_rows_xlsx(
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("Phiếu trả lời")
-    sheet.append(header)
+    sheet.append([safe_cell(h) for h in header])
     written = [0]
     for row in _reported(rows, progress, written):
         sheet.append([safe_cell(v) for v in row])

@@ -7,6 +7,7 @@ result says so: all-or-nothing (the default) keeps nothing if any row is bad.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter as Tally
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -29,7 +30,9 @@ from surveyapp.models import (
     Unit,
     UnitLevel,
 )
-from surveyapp.services.periods import Period
+from surveyapp.services.access import Scope
+from surveyapp.services.errors import InvalidInput
+from surveyapp.services.periods import FIRST_YEAR, LAST_YEAR, Period
 from surveyapp.services.responses import (
     NewResponse,
     insert_responses,
@@ -38,6 +41,7 @@ from surveyapp.services.responses import (
 )
 from surveyapp.services.tables import Table
 from surveyapp.services.units import save_unit
+from surveyapp.services.validation import CODE_RULE, is_code, parse_int
 
 Progress = Callable[[int], None]
 BATCH = 1000
@@ -94,8 +98,12 @@ class ImportResult:
         return not self.errors
 
 
-def load_units(session: Session, table: Table) -> ImportResult:
-    """Create or update units from rows ``code,name,level,parent_code`` (parents in any order)."""
+def load_units(session: Session, table: Table, scope: Scope) -> ImportResult:
+    """Create or update units from rows ``code,name,level,parent_code`` (parents in any order).
+
+    Every unit a row names, and its parent, must be in ``scope`` (units the file itself creates
+    under the scope count as in it); only an admin adds a unit at the top of a tree.
+    """
     result = ImportResult()
     missing = [c for c in ("code", "name", "level", "parent_code") if c not in table.header]
     if missing:
@@ -114,6 +122,7 @@ def load_units(session: Session, table: Table) -> ImportResult:
     visiting: set[str] = set()
 
     def save(code: str) -> Unit | None:
+        nonlocal scope
         if code in saved:
             return saved[code]
         line, row = rows[code]
@@ -135,7 +144,12 @@ def load_units(session: Session, table: Table) -> ImportResult:
             visiting.discard(code)
             if parent is None:
                 return None
-        unit = save_unit(session, code, row["name"], LEVELS[row["level"]], parent)
+        try:
+            unit = save_unit(session, scope, code, row["name"], LEVELS[row["level"]], parent)
+        except InvalidInput as error:
+            result.errors.append(RowError(line, error.render().rstrip(".")))
+            return None
+        scope = scope.including([unit.id])
         saved[code] = unit
         result.added += code not in existing
         result.already_present += code in existing
@@ -149,8 +163,8 @@ def load_units(session: Session, table: Table) -> ImportResult:
 
 def _unit_row_problem(row: dict[str, str], seen: dict[str, tuple[int, dict[str, str]]]) -> str:
     code = row.get("code", "")
-    if not code or len(code) > 40 or any(c.isspace() for c in code):
-        return "mã đơn vị trống hoặc không hợp lệ (tối đa 40 ký tự, không khoảng trắng)"
+    if not is_code(code):
+        return f"mã đơn vị trống hoặc không hợp lệ ({CODE_RULE})"
     if code in seen:
         return f"mã '{code}' lặp lại ở dòng {seen[code][0]}"
     if not row.get("name") or len(row["name"]) > 200:
@@ -166,6 +180,8 @@ def _unit_row_problem(row: dict[str, str], seen: dict[str, tuple[int, dict[str, 
 class ImportOptions:
     instrument: Instrument
     timezone: str
+    scope: Scope  # rows naming a unit outside it are refused
+    now: datetime  # no response from the future is accepted
     period: Period | None = None
     stream: Stream = Stream.OFFICIAL
     campaign: Campaign | None = None
@@ -236,14 +252,14 @@ def _check_header(header: list[str], items: dict[str, object], ignore_extra: boo
     for required in ("unit_code", "submitted_at"):
         if required not in header:
             problems.append(f"thiếu cột bắt buộc '{required}'")
-    duplicates = sorted({h for h in header if header.count(h) > 1})
+    duplicates = sorted(h for h, n in Tally(header).items() if n > 1)
     if duplicates:
-        problems.append(f"cột lặp lại: {', '.join(duplicates)}")
+        problems.append(f"cột lặp lại: {', '.join(d[:40] for d in duplicates[:20])}")
     unknown = [h for h in header if h not in FIXED_COLUMNS and h not in items]
     if unknown and not ignore_extra:
+        shown = ", ".join(h[:40] for h in unknown[:20]) + (" …" if len(unknown) > 20 else "")
         problems.append(
-            f"cột không có trong phiếu: {', '.join(unknown)} "
-            "(dùng --ignore-extra-columns để bỏ qua)"
+            f"cột không có trong phiếu: {shown} (dùng --ignore-extra-columns để bỏ qua)"
         )
     if not any(h in items for h in header):
         problems.append("không có cột câu hỏi nào của phiếu")
@@ -264,8 +280,12 @@ def _row_to_record(
         raise _BadRow("có nhiều ô hơn số cột tiêu đề")
     unit = units.get(row["unit_code"])
     if unit is None:
-        raise _BadRow(f"không có đơn vị '{row['unit_code']}' (nạp danh mục bằng load-units)")
+        raise _BadRow(f"không có đơn vị '{row['unit_code'][:40]}' (nạp danh mục bằng load-units)")
+    if not options.scope.covers(unit.id):
+        raise _BadRow(f"đơn vị '{unit.code}' không thuộc phạm vi của bạn")
     submitted = _parse_moment(row["submitted_at"], options.timezone)
+    if submitted > options.now:
+        raise _BadRow(f"submitted_at '{row['submitted_at'][:30]}' ở thời điểm trong tương lai")
     local_day = submitted.astimezone(ZoneInfo(options.timezone)).date()
     if options.period and not options.period.contains(local_day):
         raise _BadRow(f"ngày {local_day.isoformat()} nằm ngoài kỳ {options.period.label}")
@@ -295,9 +315,9 @@ def _row_to_record(
         text = row.get(code, "")
         if not text:
             continue
-        if not (text.isascii() and text.lstrip("-").isdigit()):
-            raise _BadRow(f"câu {code}: '{text[:20]}' không phải là số")
-        value = int(text)
+        value = parse_int(text)
+        if value is None:
+            raise _BadRow(f"câu {code}: '{text[:20]}' không phải là số nguyên")
         if value not in items[code].allowed_values():
             allowed = ", ".join(str(v) for v in sorted(items[code].allowed_values()))
             raise _BadRow(f"câu {code}: giá trị {value} không thuộc thang đo ({allowed})")
@@ -338,16 +358,20 @@ def _lookup(row: dict[str, str], column: str, allowed: dict[str, object]) -> obj
 
 
 def _parse_moment(text: str, timezone: str) -> datetime:
-    """ISO 8601 date or date-time; without an offset it is local time in ``timezone``."""
+    """ISO 8601 date or date-time; without an offset it is local time in ``timezone``. Its local
+    year must be one that reports can hold (FIRST_YEAR … LAST_YEAR)."""
     try:
         if len(text) == 10:
             moment = datetime.combine(date.fromisoformat(text), time(12))
         else:
             moment = datetime.fromisoformat(text)
-    except ValueError as exc:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=ZoneInfo(timezone))
+        year = moment.astimezone(ZoneInfo(timezone)).year
+    except (ValueError, OverflowError) as exc:
         raise _BadRow(f"submitted_at '{text[:30]}' không phải ngày ISO 8601 (YYYY-MM-DD)") from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo(timezone))
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise _BadRow(f"submitted_at '{text[:30]}': năm phải từ {FIRST_YEAR} đến {LAST_YEAR}")
     return moment
 
 

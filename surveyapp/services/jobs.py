@@ -19,9 +19,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from surveyapp.models import ExportJob, JobStatus, Stream, Unit, UnitLevel
+from surveyapp.models import ExportJob, JobStatus, Stream, Unit, UnitLevel, User
 from surveyapp.services import exports
-from surveyapp.services.access import Scope, get_visible_unit
+from surveyapp.services.access import Scope, get_visible_unit, scope_for
 from surveyapp.services.errors import N_, InvalidInput, NotFound
 from surveyapp.services.periods import parse_period
 
@@ -144,6 +144,8 @@ def write_export(
     """Write the job's file to ``path``; ``record(total=…)`` and ``record(done=…)`` report
     progress. Returns the rows written."""
     p = job.params
+    # The official's scope as it is now: a job never shows more than its owner may open today.
+    scope = scope_for(session, session.get_one(User, job.user_id))
     period = parse_period(p["period"]) if p.get("period") else None
     unit = session.scalar(select(Unit).where(Unit.code == p["unit"])) if p.get("unit") else None
     if job.kind == "scores":
@@ -152,6 +154,7 @@ def write_export(
         appraisal = p.get("appraisal")
         export = exports.scores_export(
             session,
+            scope=scope,
             parent=unit,
             level=UnitLevel(p["level"]),
             period=period,
@@ -161,7 +164,9 @@ def write_export(
         )
         exports.write_scores(export, path, p["format"])
         return len(export.scores.rows)
-    rows = exports.responses_export(session, period=period, unit=unit, timezone=timezone)
+    rows = exports.responses_export(
+        session, scope=scope, period=period, unit=unit, timezone=timezone
+    )
     record(total=rows.total)
     done = [0]
 

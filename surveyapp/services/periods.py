@@ -8,7 +8,9 @@ from datetime import date, timedelta
 
 from surveyapp.services.errors import N_, InvalidInput
 
-PERIOD_RE = re.compile(r"^(\d{4})(?:-(?:Q([1-4])|(0[1-9]|1[0-2])))?$")
+PERIOD_RE = re.compile(r"^([0-9]{4})(?:-(?:Q([1-4])|(0[1-9]|1[0-2])))?$")
+# Years a report or a stored response may fall in (the responses table checks the same range).
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,10 @@ def _month_end(year: int, month: int) -> date:
 
 
 RANGE_SEPARATOR = ".."
+BAD_PERIOD = N_(
+    "Kỳ báo cáo '%(text)s' không hợp lệ; dùng YYYY, YYYY-Qn, YYYY-MM hoặc "
+    "YYYY-MM-DD..YYYY-MM-DD, năm từ 1900 đến 2999."
+)
 
 
 def parse_period(text: str) -> Period:
@@ -53,29 +59,40 @@ def parse_period(text: str) -> Period:
             start, end = date.fromisoformat(first), date.fromisoformat(last)
         except ValueError:
             start = end = None
-        if start is None or end is None or end < start:
+        if (
+            start is None
+            or end is None
+            or end < start
+            or start.year < FIRST_YEAR
+            or end.year > LAST_YEAR
+        ):
             raise InvalidInput(
-                N_("Kỳ báo cáo '%(text)s' không hợp lệ; dùng YYYY, YYYY-Qn hoặc YYYY-MM."),
+                BAD_PERIOD,
                 field="period",
-                text=text,
+                text=text[:40],
             )
         return Period(text.strip(), start, end)
     match = PERIOD_RE.match(text.strip())
-    if not match or not 1900 <= int(match.group(1)) <= 2999:
+    if not match or not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
         raise InvalidInput(
-            N_("Kỳ báo cáo '%(text)s' không hợp lệ; dùng YYYY, YYYY-Qn hoặc YYYY-MM."),
+            BAD_PERIOD,
             field="period",
-            text=text,
+            text=text[:40],
         )
-    year = int(match.group(1))
-    if match.group(2):
-        quarter = int(match.group(2))
+    quarter, month = match.group(2), match.group(3)
+    return _named(
+        int(match.group(1)), int(quarter) if quarter else None, int(month) if month else None
+    )
+
+
+def _named(year: int, quarter: int | None = None, month: int | None = None) -> Period:
+    """The year, quarter or month as a period (no bounds check: see parse_period)."""
+    if quarter:
         first = 3 * quarter - 2
-        return Period(text.strip(), date(year, first, 1), _month_end(year, first + 2))
-    if match.group(3):
-        month = int(match.group(3))
-        return Period(text.strip(), date(year, month, 1), _month_end(year, month))
-    return Period(text.strip(), date(year, 1, 1), date(year, 12, 31))
+        return Period(f"{year}-Q{quarter}", date(year, first, 1), _month_end(year, first + 2))
+    if month:
+        return Period(f"{year}-{month:02d}", date(year, month, 1), _month_end(year, month))
+    return Period(str(year), date(year, 1, 1), date(year, 12, 31))
 
 
 def previous_period(period: Period) -> Period:
@@ -87,12 +104,12 @@ def previous_period(period: Period) -> Period:
         if match.group(2):
             quarter = int(match.group(2))
             year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
-            return parse_period(f"{year}-Q{quarter}")
+            return _named(year, quarter=quarter)
         if match.group(3):
             month = int(match.group(3))
             year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-            return parse_period(f"{year}-{month:02d}")
-        return parse_period(str(year - 1))
+            return _named(year, month=month)
+        return _named(year - 1)
     days = (period.end - period.start).days + 1
     end = period.start - timedelta(days=1)
     start = end - timedelta(days=days - 1)

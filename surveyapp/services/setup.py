@@ -13,15 +13,13 @@ from surveyapp.models import Campaign, Instrument, InstrumentStatus, ServiceFiel
 from surveyapp.services import audit
 from surveyapp.services.access import Permission, Scope
 from surveyapp.services.errors import N_, Conflict, InvalidInput, NotFound
+from surveyapp.services.periods import FIRST_YEAR, LAST_YEAR
+from surveyapp.services.validation import check_code, check_text
 
 
 def _new_code(session: Session, column: InstrumentedAttribute[str], code: str) -> str:
     """A stripped code that is well formed and not used yet in ``column``."""
-    code = code.strip()
-    if not code or len(code) > 40 or any(c.isspace() for c in code):
-        raise InvalidInput(
-            N_("Mã không hợp lệ (tối đa 40 ký tự, không khoảng trắng)."), field="code"
-        )
+    code = check_code(code)
     if session.scalar(select(column).where(column == code)):
         raise Conflict(N_("Mã này đã tồn tại."), field="code")
     return code
@@ -32,7 +30,8 @@ def create_service_field(
 ) -> ServiceField:
     scope.require(Permission.MANAGE_SETUP)
     code = _new_code(session, ServiceField.code, code)
-    name = {"vi": name_vi.strip()} | ({"en": name_en.strip()} if name_en.strip() else {})
+    name_vi, name_en = check_text(name_vi, "name_vi", 200), check_text(name_en, "name_en", 200)
+    name = {"vi": name_vi} | ({"en": name_en} if name_en else {})
     field = ServiceField(code=code, name=name)
     session.add(field)
     session.flush()
@@ -81,6 +80,14 @@ def create_campaign(
     code = _new_code(session, Campaign.code, code)
     if ends_on < starts_on:
         raise InvalidInput(N_("Ngày kết thúc phải sau ngày bắt đầu."), field="ends_on")
+    for field, day in (("starts_on", starts_on), ("ends_on", ends_on)):
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise InvalidInput(
+                N_("Năm phải từ %(first)s đến %(last)s."),
+                field=field,
+                first=FIRST_YEAR,
+                last=LAST_YEAR,
+            )
     if not 0 <= min_n <= 100_000:
         raise InvalidInput(N_("Cỡ mẫu tối thiểu phải từ 0 đến 100.000."), field="min_n")
     if not Decimal("0") < margin < Decimal("1"):
@@ -97,7 +104,7 @@ def create_campaign(
         raise InvalidInput(N_("Hãy chọn ít nhất một đơn vị bạn phụ trách."), field="units")
     campaign = Campaign(
         code=code,
-        name=name.strip()[:200],
+        name=check_text(name, "name", 200),
         instrument=instrument,
         stream=stream,
         starts_on=starts_on,

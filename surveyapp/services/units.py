@@ -9,7 +9,9 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from surveyapp.models import Counter, CounterToken, Unit, UnitLevel
+from surveyapp.services.access import OUTSIDE, Scope, require_unit_placement
 from surveyapp.services.errors import N_, InvalidInput, NotFound
+from surveyapp.services.validation import check_code, check_text
 
 TOKEN_BYTES = 12  # 16 url-safe characters: short enough for a QR code, unguessable
 
@@ -18,8 +20,12 @@ def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
+PATH_MAX = 400  # the column's length: about 50 levels of ids, far deeper than any real tree
+
+
 def save_unit(
     session: Session,
+    scope: Scope,
     code: str,
     name: str,
     level: UnitLevel,
@@ -28,19 +34,41 @@ def save_unit(
 ) -> Unit:
     """Create the unit ``code`` or update it in place; keeps the materialised paths right.
 
-    Moving a unit moves its whole subtree; a unit cannot move below itself.
+    The scope must cover the unit and its new parent (only an admin adds a top unit). Moving a
+    unit moves its whole subtree; a unit cannot move below itself.
     """
+    code = check_code(code)
+    name = check_text(name, "name", 200)
+    name_en = check_text(name_en or "", "name_en", 200) or None
+    if not name:
+        raise InvalidInput(N_("Tên đơn vị không được để trống."), field="name")
     unit = session.scalar(select(Unit).where(Unit.code == code))
-    if unit is None:
-        unit = Unit(code=code, name=name, level=level, path="")
-        session.add(unit)
-    old_path = unit.path
+    require_unit_placement(scope, code, unit, parent)
+    old_path = unit.path if unit is not None else ""
     if parent is not None and old_path and parent.path.startswith(old_path):
         raise InvalidInput(
             N_("Không thể đặt đơn vị %(code)s dưới chính nó hoặc đơn vị cấp dưới của nó."),
             field="parent",
             code=code,
         )
+    deepest = 0
+    if old_path:
+        deepest = int(
+            session.scalar(
+                select(func.max(func.length(Unit.path))).where(Unit.path.startswith(old_path))
+            )
+            or 0
+        ) - len(old_path)
+    # The new path is the parent's plus this unit's id (at most 19 digits) and a slash.
+    if len(parent.path if parent else "/") + 20 + deepest > PATH_MAX:
+        raise InvalidInput(
+            N_("Cây đơn vị quá sâu: không thể đặt %(code)s ở vị trí này."),
+            field="parent",
+            code=code,
+        )
+    if unit is None:
+        unit = Unit(code=code, name=name, level=level, path="")
+        session.add(unit)
     unit.name, unit.level, unit.name_en, unit.parent = name, level, name_en, parent
     session.flush()
     unit.path = f"{parent.path if parent else '/'}{unit.id}/"
@@ -79,9 +107,22 @@ def get_unit(session: Session, code: str) -> Unit:
     return unit
 
 
-def save_counter(session: Session, unit: Unit, code: str, name: str, now: datetime) -> Counter:
-    """Create the counter ``code`` (with a fresh token) or update its unit and name."""
+def save_counter(
+    session: Session, scope: Scope, unit: Unit, code: str, name: str, now: datetime
+) -> Counter:
+    """Create the counter ``code`` (with a fresh token) or update its unit and name; both the
+    counter's unit and the new one must be in the scope."""
+    code = check_code(code)
+    name = check_text(name, "name", 200)
+    if not name:
+        raise InvalidInput(N_("Tên quầy không được để trống."), field="name")
     counter = session.scalar(select(Counter).where(Counter.code == code))
+    if not scope.covers(unit.id):
+        raise InvalidInput(OUTSIDE, field="unit", code=unit.code)
+    if counter is not None and not scope.covers(counter.unit_id):
+        raise InvalidInput(
+            N_("Quầy %(code)s không thuộc phạm vi của bạn."), field="code", code=code
+        )
     if counter is None:
         counter = Counter(code=code, name=name, unit=unit)
         session.add(counter)

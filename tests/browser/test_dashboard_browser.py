@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveyapp.models import Case, CaseStatus, UnitLevel
+from surveyapp.services.access import SYSTEM
 from surveyapp.services.exports import scores_export
 from surveyapp.services.periods import parse_period
 from tests.browser.conftest import save_screenshot
@@ -101,6 +102,7 @@ def test_official_sees_charts_and_downloads_the_scores_workbook(
     session.expire_all()
     expected = scores_export(
         session,
+        scope=SYSTEM,
         parent=world["units"]["p"],
         level=UnitLevel.DISTRICT,
         period=parse_period("2026"),

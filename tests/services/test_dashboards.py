@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from analysis import PublicationRules, wilson
 from surveyapp.models import Channel, Dossier, Instrument, Role, Stream
 from surveyapp.services import dashboards
+from surveyapp.services.access import SYSTEM
 from surveyapp.services.errors import InvalidInput
 from surveyapp.services.periods import months_of, parse_period, previous_period, trailing_months
 from surveyapp.services.reporting import Filters
@@ -73,7 +74,7 @@ def world(session: Session) -> dict:
 def test_unit_dashboard_figures_by_hand(session: Session, world: dict) -> None:
     d1 = world["units"]["d1"]
     view = dashboards.unit_dashboard(
-        session, d1, dashboards.Query(parse_period("2026")), timezone=TZ, rules=OPEN
+        session, d1, dashboards.Query(parse_period("2026")), scope=SYSTEM, timezone=TZ, rules=OPEN
     )
     # S15: 1 of 3 satisfied; every other item 2 of 3. TC = (1/3 + 3 × 2/3) / 4 = 7/12;
     # TT, CC, KQ, PA = 2/3; SIPAS = (7/12 + 4 × 2/3) / 5 = 13/20.
@@ -107,7 +108,11 @@ def test_unit_dashboard_figures_by_hand(session: Session, world: dict) -> None:
 
 def test_publication_rules_hide_small_samples(session: Session, world: dict) -> None:
     view = dashboards.unit_dashboard(
-        session, world["units"]["d1"], dashboards.Query(parse_period("2026")), timezone=TZ
+        session,
+        world["units"]["d1"],
+        dashboards.Query(parse_period("2026")),
+        scope=SYSTEM,
+        timezone=TZ,
     )
     assert view.sipas.verdict.hidden
     assert not view.sipas.shown
@@ -119,14 +124,14 @@ def test_publication_rules_hide_small_samples(session: Session, world: dict) -> 
 def test_filters_and_previous_period(session: Session, world: dict) -> None:
     d1 = world["units"]["d1"]
     kiosk = dashboards.Query(parse_period("2026"), filters=Filters(channel=Channel.KIOSK))
-    view = dashboards.unit_dashboard(session, d1, kiosk, timezone=TZ, rules=OPEN)
+    view = dashboards.unit_dashboard(session, d1, kiosk, scope=SYSTEM, timezone=TZ, rules=OPEN)
     assert view.sipas.n == 0
     assert view.sipas.index.value is None
     assert view.channels == []
     later = NOW + timedelta(days=40)  # July
     submit_response(session, world["counters"]["P.D1"], full_answers(5), now=later)
     july = dashboards.Query(parse_period("2026-07"))
-    view = dashboards.unit_dashboard(session, d1, july, timezone=TZ, rules=OPEN)
+    view = dashboards.unit_dashboard(session, d1, july, scope=SYSTEM, timezone=TZ, rules=OPEN)
     assert view.sipas.index.value == Fraction(100)
     assert view.previous_period.label == "2026-06"
     assert view.previous.other.index.value == Fraction(65)
@@ -139,7 +144,7 @@ def test_sample_progress_uses_yamane_on_returned_dossiers(session: Session, worl
         make_dossier(session, d1, code=f"HS-P-{i:03d}")
     session.commit()
     view = dashboards.unit_dashboard(
-        session, d1, dashboards.Query(parse_period("2026")), timezone=TZ, rules=OPEN
+        session, d1, dashboards.Query(parse_period("2026")), scope=SYSTEM, timezone=TZ, rules=OPEN
     )
     (progress,) = view.progress
     # N = 40, e = 0.05: n = 40 / (1 + 40 × 0.0025) = 36.36… → 37.
@@ -150,20 +155,28 @@ def test_sample_progress_uses_yamane_on_returned_dossiers(session: Session, worl
 def test_ranking_children_with_funnel_and_ties(session: Session, world: dict) -> None:
     p = world["units"]["p"]
     table = dashboards.ranking(
-        session, p, dashboards.Query(parse_period("2026")), timezone=TZ, rules=OPEN
+        session, p, dashboards.Query(parse_period("2026")), scope=SYSTEM, timezone=TZ, rules=OPEN
     )
     assert [(r.unit.code, r.rank) for r in table.rows] == [("P.D2", 1), ("P.D1", 2)]
     assert table.rows[1].has_children  # D1 has commune X
     assert table.centre == pytest.approx((0.65 * 3 + 1.0 * 2) / 5)
     by_name = dashboards.ranking(
-        session, p, dashboards.Query(parse_period("2026")), timezone=TZ, rules=OPEN, sort="n"
+        session,
+        p,
+        dashboards.Query(parse_period("2026")),
+        scope=SYSTEM,
+        timezone=TZ,
+        rules=OPEN,
+        sort="n",
     )
     assert [r.unit.code for r in by_name.rows] == ["P.D1", "P.D2"]
-    strict = dashboards.ranking(session, p, dashboards.Query(parse_period("2026")), timezone=TZ)
+    strict = dashboards.ranking(
+        session, p, dashboards.Query(parse_period("2026")), scope=SYSTEM, timezone=TZ
+    )
     assert all(r.rank is None for r in strict.rows)  # n < 10: hidden, never ranked
     with pytest.raises(InvalidInput):
         dashboards.ranking(
-            session, p, dashboards.Query(parse_period("2026")), timezone=TZ, sort="x"
+            session, p, dashboards.Query(parse_period("2026")), scope=SYSTEM, timezone=TZ, sort="x"
         )
 
 
@@ -200,7 +213,7 @@ def test_tt01_scores_per_agency_and_official_with_minimum(session: Session) -> N
     tt01_rating(session, make_dossier(session, d1, code="HS-Q", receiving_user_id=quiet.id), {})
     session.commit()
     tables = dashboards.tt01_tables(
-        session, world["units"]["p"], parse_period("2026"), min_ratings=2, timezone=TZ
+        session, SYSTEM, world["units"]["p"], parse_period("2026"), min_ratings=2, timezone=TZ
     )
     officials = {r.key: r for r in tables.officials}
     scores = {s.code: s.score for s in officials["canbo@x.vn"].result.indicators}

@@ -7,17 +7,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveyapp.models import Unit, UnitLevel
+from surveyapp.services.access import SYSTEM
 from surveyapp.services.errors import InvalidInput
 from surveyapp.services.units import save_unit, subtree_ids
 
 
 def test_moving_a_unit_moves_its_subtree(session: Session) -> None:
-    p = save_unit(session, "P", "Tỉnh", UnitLevel.PROVINCE)
-    a = save_unit(session, "A", "Huyện A", UnitLevel.DISTRICT, p)
-    b = save_unit(session, "B", "Huyện B", UnitLevel.DISTRICT, p)
-    x = save_unit(session, "X", "Xã X", UnitLevel.COMMUNE, a)
+    p = save_unit(session, SYSTEM, "P", "Tỉnh", UnitLevel.PROVINCE)
+    a = save_unit(session, SYSTEM, "A", "Huyện A", UnitLevel.DISTRICT, p)
+    b = save_unit(session, SYSTEM, "B", "Huyện B", UnitLevel.DISTRICT, p)
+    x = save_unit(session, SYSTEM, "X", "Xã X", UnitLevel.COMMUNE, a)
     session.commit()
-    save_unit(session, "A", "Huyện A", UnitLevel.DISTRICT, b)  # A (with X) moves under B
+    save_unit(session, SYSTEM, "A", "Huyện A", UnitLevel.DISTRICT, b)  # A (with X) moves under B
     session.commit()
     paths = {u.code: u.path for u in session.scalars(select(Unit))}
     assert paths["A"] == f"/{p.id}/{b.id}/{a.id}/"
@@ -27,11 +28,11 @@ def test_moving_a_unit_moves_its_subtree(session: Session) -> None:
 
 
 def test_a_unit_cannot_move_below_itself(session: Session) -> None:
-    p = save_unit(session, "P", "Tỉnh", UnitLevel.PROVINCE)
-    a = save_unit(session, "A", "Huyện A", UnitLevel.DISTRICT, p)
-    x = save_unit(session, "X", "Xã X", UnitLevel.COMMUNE, a)
+    p = save_unit(session, SYSTEM, "P", "Tỉnh", UnitLevel.PROVINCE)
+    a = save_unit(session, SYSTEM, "A", "Huyện A", UnitLevel.DISTRICT, p)
+    x = save_unit(session, SYSTEM, "X", "Xã X", UnitLevel.COMMUNE, a)
     session.commit()
     with pytest.raises(InvalidInput):
-        save_unit(session, "A", "Huyện A", UnitLevel.DISTRICT, x)
+        save_unit(session, SYSTEM, "A", "Huyện A", UnitLevel.DISTRICT, x)
     with pytest.raises(InvalidInput):
-        save_unit(session, "A", "Huyện A", UnitLevel.DISTRICT, a)
+        save_unit(session, SYSTEM, "A", "Huyện A", UnitLevel.DISTRICT, a)

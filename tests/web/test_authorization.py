@@ -6,14 +6,18 @@ take answers 403; anonymous visitors are sent to sign in.
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from surveyapp.models import Case, Response, Role, User
-from tests.conftest import AuthActions
-from tests.factories import build_world, make_user, submit_response
+from surveyapp.models import Case, Instrument, Response, Role, Unit, UnitLevel, User
+from tests.conftest import AuthActions, export_responses_csv, post_import
+from tests.factories import build_world, make_unit, make_user, submit_response
 
 ROLES = ("admin", "par", "manager", "staff")
 
@@ -22,6 +26,9 @@ ROLES = ("admin", "par", "manager", "staff")
 def objects(session: Session) -> dict:
     world = build_world(session)
     make_user(session, "other@x.vn", Role.COUNTER_STAFF, world["units"]["d2"])
+    # Another province, outside every official's scope but the admin's.
+    q = make_unit(session, "Q", name="Tỉnh Q")
+    make_unit(session, "Q.D1", name="Huyện Q1", level=UnitLevel.DISTRICT, parent=q)
     session.commit()
     own = submit_response(session, world["counters"]["P.D1"], comment="own")
     other = submit_response(session, world["counters"]["P.D2"], comment="other")
@@ -166,3 +173,203 @@ def test_anonymous_is_sent_to_sign_in(client, objects: dict) -> None:
         assert result.status_code in (302, 400), path
         if result.status_code == 302:
             assert "/auth/login" in result.headers["Location"]
+
+
+# --- Uploads and imports: every role, rows inside and outside the scope ---------------------
+
+ITEMS = ",".join(f"S{i}" for i in range(15, 34))
+
+
+def answers_row(unit: str, day: str) -> str:
+    return f"{unit},2026-03-{day}," + ",".join(["4"] * 19)
+
+
+def units_upload(text: str) -> Callable[[AuthActions, Session], Any]:
+    def send(auth: AuthActions, session: Session) -> Any:
+        return auth.client.post(
+            "/dashboard/units/upload",
+            data={"csv-csrf_token": auth.csrf(), "csv-file": (io.BytesIO(text.encode()), "u.csv")},
+            content_type="multipart/form-data",
+        )
+
+    return send
+
+
+def responses_import(*rows: str) -> Callable[[AuthActions, Session], Any]:
+    def send(auth: AuthActions, session: Session) -> Any:
+        text = f"unit_code,submitted_at,{ITEMS}\n" + "\n".join(rows) + "\n"
+        return post_import(auth, session, text.encode())
+
+    return send
+
+
+def instrument_upload(auth: AuthActions, session: Session) -> Any:
+    text = (
+        "code: TINH\nversion: 1\nname: {vi: Phiếu tỉnh}\n"
+        "scale: {min: 1, max: 5, satisfied: [4, 5], labels: {vi: [a, b, c, d, e]}}\n"
+        "domains:\n  - code: DV\n    name: {vi: Dịch vụ}\n    elements:\n"
+        "      - code: CB\n        name: {vi: Cán bộ}\n        items:\n"
+        "          - {code: T01, text: {vi: Lịch sự}}\n"
+    )
+    return auth.client.post(
+        "/dashboard/instruments",
+        data={"csrf_token": auth.csrf(), "file": (io.BytesIO(text.encode()), "tinh.yaml")},
+        content_type="multipart/form-data",
+    )
+
+
+def scores_export_with_appraisal(auth: AuthActions, session: Session) -> Any:
+    appraisal = "unit_code,appraisal_points\nP.D1,60\n"
+    return auth.client.post(
+        "/dashboard/exports",
+        data={
+            "kind": "scores",
+            "scores-csrf_token": auth.csrf(),
+            "scores-unit": "P.D1",
+            "scores-level": "commune",
+            "scores-period": "2026",
+            "scores-stream": "all",
+            "scores-format": "csv",
+            "scores-appraisal": (io.BytesIO(appraisal.encode()), "a.csv"),
+        },
+        content_type="multipart/form-data",
+    )
+
+
+def unit_row(session: Session, code: str) -> tuple[str, int | None] | None:
+    session.expire_all()
+    unit = session.scalar(select(Unit).where(Unit.code == code))
+    return None if unit is None else (unit.name, unit.parent_id)
+
+
+def responses_at(session: Session, code: str) -> int:
+    session.expire_all()
+    return session.scalar(
+        select(func.count()).select_from(Response).join(Unit).where(Unit.code == code)
+    )
+
+
+# (name, request, expected status for admin, par, manager, staff, what must hold after it)
+UPLOADS: list[tuple[str, Callable[..., Any], tuple[int, ...], Callable[[Session, int], bool]]] = [
+    (
+        "units inside the scope",
+        units_upload("code,name,level,parent_code\nP.D2.Z,Xã Z,commune,P.D2\n"),
+        (303, 303, 403, 403),
+        lambda s, code: (unit_row(s, "P.D2.Z") is not None) == (code == 303),
+    ),
+    (
+        "renaming another province's unit",
+        units_upload("code,name,level,parent_code\nQ.D1,Đổi tên,district,Q\n"),
+        (303, 422, 403, 403),
+        lambda s, code: (unit_row(s, "Q.D1")[0] == "Huyện Q1") == (code != 303),
+    ),
+    (
+        "moving another province's unit into one's own",
+        units_upload("code,name,level,parent_code\nQ.D1,Huyện Q1,district,P\n"),
+        (303, 422, 403, 403),
+        lambda s, code: (
+            (unit_row(s, "Q.D1")[1] == s.scalar(select(Unit.id).where(Unit.code == "Q")))
+            == (code != 303)
+        ),
+    ),
+    (
+        "a new province (a root unit)",
+        units_upload("code,name,level,parent_code\nR,Tỉnh R,province,\n"),
+        (303, 422, 403, 403),
+        lambda s, code: (unit_row(s, "R") is not None) == (code == 303),
+    ),
+    (
+        "one good row and one outside the scope: nothing stored",
+        units_upload(
+            "code,name,level,parent_code\nP.D2.W,Xã W,commune,P.D2\nQ.D1.W,Xã,commune,Q.D1\n"
+        ),
+        (303, 422, 403, 403),
+        lambda s, code: (unit_row(s, "P.D2.W") is not None) == (code == 303),
+    ),
+    (
+        "responses inside the scope",
+        responses_import(answers_row("P.D1", "01")),
+        (303, 303, 403, 403),
+        lambda s, code: responses_at(s, "P.D1") == (2 if code == 303 else 1),
+    ),
+    (
+        "responses at another province's unit",
+        responses_import(answers_row("P.D1", "02"), answers_row("Q.D1", "03")),
+        (303, 422, 403, 403),
+        lambda s, code: responses_at(s, "Q.D1") == (1 if code == 303 else 0),
+    ),
+    (
+        "an instrument",
+        instrument_upload,
+        (303, 303, 403, 403),
+        lambda s, code: (
+            (s.scalar(select(Instrument.id).where(Instrument.code == "TINH")) is not None)
+            == (code == 303)
+        ),
+    ),
+    (
+        "a scores export with an appraisal file",
+        scores_export_with_appraisal,
+        (303, 303, 303, 303),
+        lambda s, code: True,
+    ),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("name", "send", "expected", "holds"), UPLOADS, ids=[u[0] for u in UPLOADS]
+)
+def test_uploads_and_imports_for_the_role(
+    app: Flask,
+    objects: dict,
+    session: Session,
+    role: str,
+    name: str,
+    send: Callable[..., Any],
+    expected: tuple[int, ...],
+    holds: Callable[[Session, int], bool],
+) -> None:
+    auth = AuthActions(app.test_client())
+    assert auth.login(objects["world"]["users"][role].email).status_code == 302
+    result = send(auth, session)
+    want = expected[ROLES.index(role)]
+    assert result.status_code == want, result.get_data(as_text=True)[:2000]
+    assert holds(session, result.status_code), name
+    if want == 422:
+        page = result.get_data(as_text=True)
+        assert "không thuộc phạm vi của bạn" in page or "cấp cao nhất" in page
+
+
+def test_child_rows_and_comments_follow_the_childs_own_scope(app: Flask, objects: dict) -> None:
+    """Counter staff of D1 may open D1's pages but not its commune X's: X's row, link and comments
+    stay off D1's ranking and dashboard, as X's own page answers 404. D1's manager sees them."""
+    seen = {}
+    for role in ("staff", "manager"):
+        auth = AuthActions(app.test_client())
+        auth.login(objects["world"]["users"][role].email)
+        assert auth.client.get("/dashboard/units/P.D1.X?period=2026").status_code == (
+            404 if role == "staff" else 200
+        )
+        ranking = auth.client.get("/dashboard/units/P.D1/ranking?period=2026")
+        dashboard = auth.client.get("/dashboard/units/P.D1?period=2026")
+        tt01 = auth.client.get("/dashboard/units/P.D1/tt01?period=2026")
+        assert ranking.status_code == dashboard.status_code == tt01.status_code == 200
+        seen[role] = (
+            "Đơn vị P.D1.X" in ranking.get_data(as_text=True),
+            "below" in dashboard.get_data(as_text=True),
+            "/dashboard/units/P.D1/ranking" in dashboard.get_data(as_text=True),
+        )
+    assert seen == {"staff": (False, False, False), "manager": (True, True, True)}
+
+
+@pytest.mark.parametrize(("role", "rows"), [("staff", 1), ("manager", 2)])
+def test_exports_hold_only_the_units_of_the_scope(
+    app: Flask, objects: dict, role: str, rows: int
+) -> None:
+    """D1's responses file holds commune X's responses for D1's manager, not for its staff."""
+    auth = AuthActions(app.test_client())
+    auth.login(objects["world"]["users"][role].email)
+    _, lines = export_responses_csv(auth, "P.D1")
+    assert len(lines) == 1 + rows
+    assert all(",P.D1.X," not in line for line in lines) == (role == "staff")

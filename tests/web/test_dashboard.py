@@ -80,7 +80,7 @@ def test_receipt_lookup_page(client: FlaskClient, world: dict, session: Session)
     [
         ("status=bogus", "Trạng thái không hợp lệ."),
         ("sort=sideways", "Cách sắp xếp không hợp lệ."),
-        ("period=2026-13", "không hợp lệ; dùng YYYY, YYYY-Qn hoặc YYYY-MM"),
+        ("period=2026-13", "không hợp lệ; dùng YYYY, YYYY-Qn, YYYY-MM"),
         ("assignee=x1", "Người được giao không hợp lệ."),
         ("after=notacursor", "Trang không hợp lệ."),
         ("q=" + "x" * 201, "Từ khóa tìm kiếm dài tối đa 200 ký tự."),
@@ -99,7 +99,7 @@ def test_counter_qr_rotation_and_retirement(app: Flask, world: dict, session: Se
         download = auth.client.get(f"/dashboard/counters/P.D1-Q1/qr.{ext}")
         assert download.status_code == 200
         assert download.mimetype == kind
-        assert f'filename="qr-P.D1-Q1.{ext}"' in download.headers["Content-Disposition"]
+        assert download.headers["Content-Disposition"] == f"attachment; filename=qr-P.D1-Q1.{ext}"
     assert auth.client.get("/dashboard/counters/P.D1-Q1/qr.gif").status_code == 404
     token = auth.csrf("/dashboard/counters")
     assert (

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import time
 from decimal import Decimal
 from importlib import resources
 
@@ -20,8 +19,10 @@ from sqlalchemy.orm import Session
 
 from surveyapp.models import ExportJob, UnitLevel
 from surveyapp.services import exports
+from surveyapp.services.access import SYSTEM
 from surveyapp.services.periods import parse_period
-from tests.conftest import NOW, AuthActions
+from tests import conftest
+from tests.conftest import NOW, AuthActions, export_responses_csv, wait_for_job
 from tests.factories import build_world, full_answers, make_par_scheme, submit_response
 
 
@@ -43,9 +44,7 @@ def world(session: Session) -> dict:
 
 
 def signed_in(app: Flask, who: str = "admin@x.vn") -> AuthActions:
-    auth = AuthActions(app.test_client())
-    assert auth.login(who).status_code == 302
-    return auth
+    return conftest.signed_in(app, who)
 
 
 def test_unit_dashboard_shows_figures_and_accessible_charts(app: Flask, world: dict) -> None:
@@ -227,17 +226,6 @@ def test_token_name_is_required(app: Flask, world: dict) -> None:
 # --- Exports --------------------------------------------------------------------------------
 
 
-def wait_for_job(auth: AuthActions, status_url: str, seconds: float = 20) -> str:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        html = auth.client.get(status_url).get_data(as_text=True)
-        state = re.search(r'data-status="(\w+)"', html).group(1)
-        if state in ("done", "failed"):
-            return html
-        time.sleep(0.1)
-    raise AssertionError(f"export still running after {seconds} s")
-
-
 def test_scores_export_runs_in_the_background_and_matches_the_engine(
     app: Flask, world: dict, session: Session
 ) -> None:
@@ -272,6 +260,7 @@ def test_scores_export_runs_in_the_background_and_matches_the_engine(
     got = {row[0]: dict(zip(header, row, strict=True)) for row in rows[header_at + 1 :] if row[0]}
     expected = exports.scores_export(
         session,
+        scope=SYSTEM,
         parent=world["units"]["p"],
         level=UnitLevel.DISTRICT,
         period=parse_period("2026"),
@@ -317,23 +306,16 @@ def test_bad_export_request_queues_nothing(app: Flask, world: dict, session: Ses
 
 def test_responses_export_reports_progress_and_rows(app: Flask, world: dict) -> None:
     auth = signed_in(app, "manager@x.vn")
-    form = {
-        "kind": "responses",
-        "responses-csrf_token": auth.csrf("/dashboard/exports"),
-        "responses-unit": "P.D1",
-        "responses-period": "",
-        "responses-format": "csv",
-    }
-    queued = auth.client.post("/dashboard/exports", data=form)
-    assert queued.status_code == 303
-    html = wait_for_job(auth, queued.headers["Location"])
+    html, lines = export_responses_csv(auth, "P.D1")
     assert "12 dòng" in html
-    link = re.search(r'href="(/dashboard/exports/\d+/download)"', html).group(1)
-    with auth.client.get(link) as download:
-        text = download.data.decode("utf-8-sig")
-    lines = text.strip().splitlines()
+    text = "\n".join(lines)
     assert len(lines) == 13
     assert "Cần thêm ghế" not in text  # no comments in the responses file
     # A manager may not export another unit's responses.
-    form["responses-unit"] = "P.D2"
+    form = {
+        "kind": "responses",
+        "responses-csrf_token": auth.csrf("/dashboard/exports"),
+        "responses-unit": "P.D2",
+        "responses-format": "csv",
+    }
     assert auth.client.post("/dashboard/exports", data=form).status_code == 422

@@ -202,7 +202,7 @@ def test_instrument_upload(app: Flask, world: dict, session: Session) -> None:
     assert "tăng số phiên bản" in changed.get_data(as_text=True)
     broken = upload("code: X\nversion: 0\n")
     assert broken.status_code == 422
-    assert "version: phải là số nguyên dương." in broken.get_data(as_text=True)
+    assert "version: phải là số nguyên dương" in broken.get_data(as_text=True)
     assert session.scalar(select(func.count()).where(Instrument.code == "TINH")) == 1
 
 

@@ -1,0 +1,67 @@
+"""Shapes every stored identifier and text must have, checked in one place.
+
+Codes (units, counters, campaigns, service fields, instruments, domains, elements, items) are
+identifiers: ASCII letters, digits, ``_``, ``-`` and ``.``, starting with a letter or a digit. They
+reach URLs, file names, HTTP headers and spreadsheet headers, so nothing else is allowed in them.
+Stored text never holds control characters other than tab and newline (PostgreSQL refuses NUL,
+and so does every XLSX export).
+"""
+
+from __future__ import annotations
+
+import re
+
+from surveyapp.services.errors import N_, InvalidInput
+
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
+# Row errors of uploads and instrument problems are Vietnamese only; the UI message is translated.
+CODE_RULE = "tối đa 40 ký tự: chữ cái không dấu, chữ số, _, - hoặc ., bắt đầu bằng chữ hoặc số"
+BAD_CODE = N_(
+    "Mã không hợp lệ: tối đa 40 ký tự gồm chữ cái không dấu, chữ số, _, - hoặc ., "
+    "bắt đầu bằng chữ hoặc số."
+)
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Whole-number text in a file or a parameter: optional sign, ASCII digits, a sane length (int()
+# refuses more than 4,300 digits with a ValueError, and superscripts such as "²" pass isdigit()).
+INTEGER_RE = re.compile(r"^[+-]?[0-9]{1,18}$")
+
+
+def is_code(value: object) -> bool:
+    return isinstance(value, str) and CODE_RE.match(value) is not None
+
+
+def check_code(value: str, field: str = "code") -> str:
+    """The stripped code, or InvalidInput saying what a code may hold."""
+    code = value.strip()
+    if not is_code(code):
+        raise InvalidInput(BAD_CODE, field=field)
+    return code
+
+
+def has_control_characters(text: str) -> bool:
+    """True when ``text`` holds NUL or another control character (tab and newline excepted)."""
+    return _CONTROL_RE.search(text) is not None
+
+
+def check_text(value: str, field: str, max_length: int) -> str:
+    """Stripped one-line or multi-line text without control characters, at most ``max_length``."""
+    text = value.strip()
+    if has_control_characters(text):
+        raise InvalidInput(N_("Nội dung chứa ký tự điều khiển không hợp lệ."), field=field)
+    if len(text) > max_length:
+        raise InvalidInput(N_("Nội dung dài quá %(n)s ký tự."), field=field, n=max_length)
+    return text
+
+
+def parse_int(text: str) -> int | None:
+    """A whole number written with ASCII digits (at most 18), or None."""
+    text = text.strip()
+    return int(text) if INTEGER_RE.match(text) else None
+
+
+def parse_id(text: str | None) -> int | None:
+    """A database id (1 … 2⁶³ − 1) written with ASCII digits, or None."""
+    if not text or not text.isascii() or not text.isdigit() or len(text) > 18:
+        return None
+    value = int(text)
+    return value if value > 0 else None
