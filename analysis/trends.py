@@ -1,5 +1,9 @@
-"""Change over time (STATISTICS.md §7 and §2.5): period differences with Newcombe intervals,
-Mann–Kendall with Sen's slope on a monthly index, p-chart limits for an unusual month."""
+"""Change over time: period differences with Newcombe intervals, Mann–Kendall with Sen's slope on a
+monthly index, p-chart limits for an unusual month.
+
+Degenerate data: two identical 0 % or 100 % shares have p = 1 (see analysis.compare); no
+respondents in either period is no comparison (None); a month with no respondents has no share
+(None) on the p-chart."""
 
 from __future__ import annotations
 
@@ -9,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.stats import norm, theilslopes
-from statsmodels.stats.proportion import test_proportions_2indep
 
+from analysis.compare import share_difference_p
 from analysis.intervals import newcombe_difference
 from analysis.types import Interval
 
@@ -27,19 +31,16 @@ class Change:
 def period_change(
     satisfied_now: float, n_now: float, satisfied_before: float, n_before: float
 ) -> Change | None:
-    """Month-on-month or year-on-year change of a share (STATISTICS.md §2.5). Counts may be
-    fractional, for an index read as a share of its respondents."""
+    """Month-on-month or year-on-year change of a share: Newcombe's hybrid score interval
+    (Newcombe 1998, method 10) and the score test (Miettinen & Nurminen 1985). Counts may be
+    fractional, for an index read as a share of its respondents. None when either period has no
+    respondents; p = 1 when both shares are 0 % or both 100 %."""
     if not n_now or not n_before:
         return None
-    # statsmodels also computes ratio and odds ratio, which divide by zero at shares of 0 or 1.
-    with np.errstate(divide="ignore", invalid="ignore"):
-        test = test_proportions_2indep(
-            satisfied_now, n_now, satisfied_before, n_before, method="score", compare="diff"
-        )
     return Change(
         satisfied_now / n_now - satisfied_before / n_before,
         newcombe_difference(satisfied_now, n_now, satisfied_before, n_before),
-        float(test.pvalue),
+        share_difference_p(satisfied_now, n_now, satisfied_before, n_before),
     )
 
 
@@ -91,7 +92,7 @@ def mann_kendall(series: Sequence[float]) -> MannKendall | None:
 
 @dataclass(frozen=True)
 class ChartPoint:
-    share: float
+    share: float | None  # None: no respondents that month
     low: float
     high: float
     outside: bool
@@ -104,7 +105,7 @@ def p_chart(satisfied: Sequence[int], n: Sequence[int]) -> tuple[float, list[Cha
     points = []
     for x, m in zip(satisfied, n, strict=True):
         if not m:
-            points.append(ChartPoint(float("nan"), 0.0, 1.0, False))
+            points.append(ChartPoint(None, 0.0, 1.0, False))
             continue
         half = 3 * math.sqrt(centre * (1 - centre) / m)
         low, high = max(centre - half, 0.0), min(centre + half, 1.0)

@@ -41,12 +41,21 @@ def rake(
     tolerance: float = 1e-8,
     max_iterations: int = 200,
 ) -> Raking:
-    """Iterative proportional fitting to margin totals, trimming weights at ``trim`` × their mean
-    between rounds (STATISTICS.md §3.2). ``categories[var][i]`` is respondent i's category."""
+    """Iterative proportional fitting to margin totals (Deming & Stephan 1940), trimming weights
+    at ``trim`` × their mean between rounds. ``categories[var][i]`` is respondent i's category.
+
+    Like R's ``survey::rake`` (and our ``post_stratify``), a respondent whose category has no
+    target, or a target with no respondent to carry it, is a ValueError: raking cannot give such
+    a respondent a meaningful weight.
+    """
     variables = list(categories)
     n = len(categories[variables[0]])
     w = np.ones(n) if base is None else np.asarray(base, dtype=float).copy()
     codes = {v: np.asarray(categories[v], dtype=object) for v in variables}
+    for v in variables:
+        unmatched = sorted({repr(c) for c in categories[v] if c not in targets[v]})
+        if unmatched:
+            raise ValueError(f"no target for {v} = {', '.join(unmatched)}")
     error = float("inf")
     for iteration in range(1, max_iterations + 1):
         for v in variables:
@@ -75,7 +84,7 @@ class WeightedShare:
     estimate: float
     variance: float  # linearized (Taylor), with-replacement PSU approximation
     effective_n: float  # p(1−p)/v
-    design_effect: float  # v / (p(1−p)/n)
+    design_effect: float | None  # v / (p(1−p)/n); None when p is 0 or 1 (0/0)
     n: int
 
 
@@ -109,5 +118,5 @@ def weighted_share(
             variance += m / (m - 1) * float(((values - values.mean()) ** 2).sum())
     srs = p * (1 - p) / n
     effective = p * (1 - p) / variance if variance > 0 else float(n)
-    deff = variance / srs if srs > 0 else float("nan")
+    deff = variance / srs if srs > 0 else None
     return WeightedShare(p, variance, effective, deff, n)

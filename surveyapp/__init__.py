@@ -23,6 +23,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from surveyapp import db, extensions, guards
     from surveyapp.config import load_config
+    from surveyapp.json_provider import StrictJSONProvider
     from surveyapp.logging import configure_logging
 
     configure_logging(os.environ.get("SURVEYAPP_LOG_LEVEL", "INFO"))
@@ -33,6 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         instance_path=os.environ.get("SURVEYAPP_INSTANCE_PATH") or str(PROJECT_ROOT / "instance"),
         instance_relative_config=True,
     )
+    app.json = StrictJSONProvider(app)
     load_config(app, test_config)
 
     import surveyapp.models  # noqa: F401  (complete metadata before the engine is used)

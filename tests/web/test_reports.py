@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from datetime import date, timedelta
 from decimal import Decimal
 from importlib import resources
 
@@ -23,7 +24,13 @@ from surveyapp.services.access import SYSTEM
 from surveyapp.services.periods import parse_period
 from tests import conftest
 from tests.conftest import NOW, AuthActions, export_responses_csv, wait_for_job
-from tests.factories import build_world, full_answers, make_par_scheme, submit_response
+from tests.factories import (
+    build_world,
+    full_answers,
+    make_campaign,
+    make_par_scheme,
+    submit_response,
+)
 
 
 @pytest.fixture
@@ -319,3 +326,41 @@ def test_responses_export_reports_progress_and_rows(app: Flask, world: dict) -> 
         "responses-format": "csv",
     }
     assert auth.client.post("/dashboard/exports", data=form).status_code == 422
+
+
+def test_the_api_is_strict_json_when_both_periods_are_at_100_percent(
+    app: Flask, session: Session
+) -> None:
+    """Everyone satisfied in 2025 and in 2026: the change has p = 1, never NaN, and the answer
+    parses with a parser that refuses NaN and Infinity."""
+    world = build_world(session)
+    make_campaign(
+        session,
+        [world["units"]["p"]],
+        code="C2025",
+        starts_on=date(2025, 1, 1),
+        ends_on=date(2025, 12, 31),
+    )
+    session.commit()
+    for when in (NOW, NOW - timedelta(days=365)):
+        for _ in range(12):
+            submit_response(session, world["counters"]["P.D1"], full_answers(5), now=when)
+    auth = signed_in(app, "par@x.vn")
+    result = auth.client.get("/api/v1/units/P.D1/indices?period=2026")
+    assert result.status_code == 200
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} in a JSON answer")
+
+    body = json.loads(result.get_data(as_text=True), parse_constant=refuse)
+    assert body["sipas"]["value"] == 100.0
+    assert body["previous"]["sipas"]["value"] == 100.0
+    assert body["previous"]["difference"] == 0.0
+    assert body["previous"]["p_value"] == 1.0
+
+
+def test_a_non_finite_number_is_sent_as_null(app: Flask) -> None:
+    with app.test_request_context():
+        text = app.json.dumps({"p": float("nan"), "rows": [1.5, float("inf")], "tên": "Hà Nội"})
+    assert json.loads(text) == {"p": None, "rows": [1.5, None], "tên": "Hà Nội"}
+    assert "Hà Nội" in text  # readable, not \\u escapes
