@@ -46,6 +46,11 @@ DEFAULTS: dict[str, Any] = {
     "SUBMIT_LIMIT_COUNTER": "120 per minute",
     "REDIS_URL": None,  # rate-limit storage shared by all workers; in-memory when unset
     "RATELIMIT_HEADERS_ENABLED": True,
+    # Redis unreachable: the same limits are kept per process in memory (a warning is logged)
+    # and Redis is tried again now and then; a citizen's submission or a sign-in never fails.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    "RATELIMIT_SWALLOW_ERRORS": True,
+    "RATELIMIT_STORAGE_OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     "PROXY_FIX_X_FOR": 0,  # number of trusted reverse proxies in front of the app
     "DOSSIER_LINK_MAX_AGE_DAYS": 60,
     "DOSSIER_REVISION_HOURS": 72,

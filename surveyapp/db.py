@@ -67,9 +67,16 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # No pre-ping (a round trip per request); stale connections are recycled instead.
+    # Pre-ping: after a database restart every pooled connection is dead; each is found out and
+    # replaced when checked out, so no request fails for it (a cheap round trip per checkout).
     return create_engine(
-        url, echo=echo, pool_size=10, max_overflow=10, pool_recycle=1800, pool_use_lifo=True
+        url,
+        echo=echo,
+        pool_size=10,
+        max_overflow=10,
+        pool_recycle=1800,
+        pool_use_lifo=True,
+        pool_pre_ping=True,
     )
 
 

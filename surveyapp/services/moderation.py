@@ -25,8 +25,14 @@ def set_response_status(
     scope.require(Permission.FLAG_RESPONSES)
     if status not in SETTABLE:
         raise InvalidInput(N_("Trạng thái không hợp lệ."), field="status")
+    # The row lock makes concurrent changes of one response take turns: each reads the status
+    # the previous one committed, so every transition reaches the rollup exactly once.
     response = session.scalar(
-        select(Response).where(Response.id == response_id).options(selectinload(Response.answers))
+        select(Response)
+        .where(Response.id == response_id)
+        .with_for_update()
+        .options(selectinload(Response.answers))
+        .execution_options(populate_existing=True)
     )
     if response is None or not scope.covers(response.unit_id):
         raise NotFound(N_("Không tìm thấy."))

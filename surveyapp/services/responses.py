@@ -327,7 +327,7 @@ def accept_submission(
         raise InvalidInput(N_("Thông tin liên hệ dài quá 200 ký tự."), field="contact")
     dossier = target.dossier
     if dossier is not None:
-        previous = find_rating(session, dossier)
+        previous = find_rating(session, dossier, lock=True)
         if previous is not None:
             if previous.submitted_at + rules.revision_window < now:
                 raise Gone(N_("Hồ sơ này đã được đánh giá và đã hết thời hạn sửa đánh giá."))
@@ -461,12 +461,17 @@ def revise_response(
     return response
 
 
-def find_rating(session: Session, dossier: Dossier) -> Response | None:
-    return session.scalar(
+def find_rating(session: Session, dossier: Dossier, lock: bool = False) -> Response | None:
+    """The dossier's rating; ``lock`` holds its row until commit (a revision, racing an official's
+    moderation of the same response, must see the status that official committed)."""
+    query = (
         select(Response)
         .where(Response.dossier_id == dossier.id)
         .options(selectinload(Response.answers), selectinload(Response.comment))
     )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalar(query)
 
 
 def _same_answers_lately(table: Any) -> tuple[Any, ...]:
