@@ -21,7 +21,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Application factory."""
     from flask import Flask
 
-    from surveyapp import db, extensions, guards
+    from surveyapp import db, extensions, security
     from surveyapp.config import load_config
     from surveyapp.json_provider import StrictJSONProvider
     from surveyapp.logging import configure_logging
@@ -54,13 +54,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         if request.path.startswith("/dashboard/"):
             request.max_content_length = app.config["UPLOAD_MAX_BYTES"]
 
-    guards.init_app(app)  # before CSRF and the limiter read the form
+    security.init_app(app)  # before CSRF and the limiter read the form
     extensions.init_app(app)
 
     from surveyapp import api, auth, dashboard, public
     from surveyapp.cli import register_cli
     from surveyapp.errors import register_error_handlers
-    from surveyapp.guards import IdConverter
+    from surveyapp.security import IdConverter
     from surveyapp.templating import register_template_helpers
 
     app.url_map.converters["id"] = IdConverter

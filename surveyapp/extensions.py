@@ -3,9 +3,10 @@
 from flask import Flask, request, session
 from flask_babel import Babel, lazy_gettext
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+
+from surveyapp.limits import ip_key
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -13,8 +14,9 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = lazy_gettext("Vui lòng đăng nhập để tiếp tục.")
 login_manager.login_message_category = "info"
-# Limits are declared per view (public survey submissions); storage from RATELIMIT_STORAGE_URI.
-limiter = Limiter(key_func=get_remote_address)
+# Limits are declared per view (survey submissions, sign-in); storage from RATELIMIT_STORAGE_URI.
+# The default key is a keyed hash of the address: the storage never holds an IP address.
+limiter = Limiter(key_func=ip_key)
 
 
 def select_locale() -> str:

@@ -14,8 +14,9 @@ from surveyapp.auth.forms import LoginForm, PasswordForm
 from surveyapp.clock import now
 from surveyapp.db import get_session
 from surveyapp.extensions import limiter, login_manager
+from surveyapp.limits import address_hash
 from surveyapp.models import User
-from surveyapp.redirects import local_target
+from surveyapp.security import local_target
 from surveyapp.services import accounts
 from surveyapp.services.errors import InvalidInput
 from surveyapp.services.validation import parse_id
@@ -63,7 +64,9 @@ def login() -> ResponseReturnValue:
             lockout=timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]),
         )
         try:
-            user = accounts.authenticate(db, form.email.data, form.password.data, now(), policy)
+            user = accounts.authenticate(
+                db, form.email.data, form.password.data, now(), policy, address_hash()
+            )
         except accounts.LoginFailed as error:
             db.commit()  # keep the failure count
             form.form_errors.append(error.render(gettext))
@@ -82,6 +85,9 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 @login_required
 def logout() -> ResponseReturnValue:
+    db = get_session()
+    accounts.sign_out(db, db.get_one(User, current_user.id))
+    db.commit()
     logout_user()
     session.clear()
     flash(gettext("Bạn đã đăng xuất."), "info")

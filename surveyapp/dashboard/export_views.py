@@ -16,8 +16,8 @@ from surveyapp.dashboard.report_views import STREAM_CHOICES
 from surveyapp.dashboard.setup_views import LEVEL_LABELS
 from surveyapp.dashboard.views import _commit_or_form_error, scope
 from surveyapp.db import get_session
-from surveyapp.guards import accepts_files
 from surveyapp.models import ExportJob, JobStatus
+from surveyapp.security import accepts_files
 from surveyapp.services import exports, jobs
 from surveyapp.services.access import visible_units
 from surveyapp.services.errors import N_, NotFound

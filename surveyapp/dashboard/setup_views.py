@@ -22,9 +22,9 @@ from surveyapp.dashboard.forms import (
 )
 from surveyapp.dashboard.views import _commit_or_form_error, requires, scope
 from surveyapp.db import get_session
-from surveyapp.guards import accepts_files
 from surveyapp.models import Channel, Instrument, Stream, UnitLevel
 from surveyapp.public.forms import posted_answers, survey_form_class
+from surveyapp.security import accepts_files
 from surveyapp.services import imports, instruments, setup, units
 from surveyapp.services import responses as response_service
 from surveyapp.services.access import Permission, get_visible_unit, visible_units

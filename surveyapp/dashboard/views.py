@@ -37,7 +37,7 @@ from surveyapp.dashboard.forms import (
 from surveyapp.db import get_session
 from surveyapp.errors import render_error
 from surveyapp.models import CaseStatus, ResponseStatus, Role
-from surveyapp.redirects import local_target
+from surveyapp.security import local_target
 from surveyapp.services import accounts, api_tokens, audit, cases, moderation, qr, units
 from surveyapp.services.access import (
     ASSIGNABLE_ROLES,

@@ -19,13 +19,14 @@ from surveyapp.models.job import ApiToken, ExportJob, JobStatus
 from surveyapp.models.par import ParScheme
 from surveyapp.models.response import Answer, AnswerCount, Comment, Response
 from surveyapp.models.unit import Counter, CounterToken, Unit
-from surveyapp.models.user import User
+from surveyapp.models.user import LoginFailure, User
 
 __all__ = [
     "Answer",
     "ApiToken",
     "ExportJob",
     "JobStatus",
+    "LoginFailure",
     "AnswerCount",
     "AuditEntry",
     "Campaign",

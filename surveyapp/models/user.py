@@ -24,8 +24,9 @@ class User(Base):
     role: Mapped[Role] = mapped_column(str_enum(Role), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
     is_active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
+    # Raised by sign-out, a password change and deactivation: every session cookie issued
+    # before is refused from then on (it carries the version it was issued with).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -36,5 +37,25 @@ class User(Base):
     is_anonymous = False
 
     def get_id(self) -> str:
-        """Session identifier; it changes with the password, which signs out other sessions."""
-        return f"{self.id}.{self.password_hash[-10:]}"
+        """Session identifier; it changes with the session version and the password, which
+        signs out every session issued before."""
+        return f"{self.id}.{self.session_version}.{self.password_hash[-10:]}"
+
+    def end_sessions(self) -> None:
+        """Sign this official out everywhere: cookies issued until now stop working."""
+        self.session_version += 1
+
+
+class LoginFailure(Base):
+    """Failed sign-ins to one account from one client (a keyed hash of its address, never the
+    address). A lock holds only for that client, so nobody can lock an official out at will."""
+
+    __tablename__ = "login_failures"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    client: Mapped[str] = mapped_column(String(32), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

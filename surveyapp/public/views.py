@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -27,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from surveyapp.clock import now as clock_now
 from surveyapp.db import get_session
 from surveyapp.extensions import csrf, limiter
+from surveyapp.limits import client_key, counter_key, ip_key
 from surveyapp.models import Channel
 from surveyapp.public import bp
 from surveyapp.public.forms import (
@@ -44,25 +44,6 @@ from surveyapp.services.snapshots import InstrumentView
 TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
 FETCH_HEADER = "X-Survey-Fetch"
 RESUBMIT_WINDOW_SECONDS = 15 * 60
-
-
-def _salted(*parts: str) -> str:
-    """A keyed hash, so rate-limit storage never holds a raw IP address."""
-    secret = str(current_app.config["SECRET_KEY"])
-    return hashlib.sha256("\x1f".join((secret, *parts)).encode()).hexdigest()[:24]
-
-
-def ip_key() -> str:
-    return "ip:" + _salted(request.remote_addr or "")
-
-
-def client_key() -> str:
-    """One browser: its address and its session's CSRF secret (an office NAT holds many)."""
-    return "client:" + _salted(request.remote_addr or "", str(session.get("csrf_token", "")))
-
-
-def counter_key() -> str:
-    return "counter:" + str((request.view_args or {}).get("token", ""))
 
 
 def _limits(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
@@ -187,7 +168,9 @@ def _survey(
                     "Phiên làm việc đã hết hạn. Câu trả lời của bạn vẫn còn, vui lòng bấm Gửi lại."
                 )
             )
-        if not KEY_PATTERN.match(form.idempotency_key.data or ""):
+        if not KEY_PATTERN.match(form.idempotency_key.data or "") or (
+            refusal is not None and refusal.field == "idempotency_key"
+        ):
             form.idempotency_key.data = secrets.token_urlsafe(24)
     else:
         # A blank form needs only its hidden fields: the questions come from the cached block.
@@ -317,6 +300,8 @@ def _show_refusal(form: SurveyFormBase, refusal: InvalidInput) -> None:
     name = refusal.field and next(
         (n for n in (field_name(refusal.field), refusal.field) if n in form), None
     )
+    if name == "idempotency_key":  # a hidden field: say it above the form
+        name = None
     if not name:
         form.form_errors.append(message)
     elif not form[name].errors:

@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from surveyapp.models import Role, Unit, User
+from surveyapp.models import LoginFailure, Role, Unit, User
 from surveyapp.services import audit
 from surveyapp.services.access import ASSIGNABLE_ROLES, Scope
 from surveyapp.services.errors import N_, Conflict, InvalidInput, NotFound
@@ -105,31 +105,66 @@ class LoginFailed(InvalidInput):
     status_code = 401
 
 
+SIGN_IN_REFUSED = N_(
+    "Email hoặc mật khẩu không đúng. Sau %(n)s lần sai liên tiếp, việc đăng nhập từ thiết bị này "
+    "được tạm dừng %(m)s phút."
+)
+KEEP_FAILURES = timedelta(days=1)  # a client's failures older than this are forgotten
+
+
 def authenticate(
-    session: Session, email: str, password: str, now: datetime, policy: LoginPolicy
+    session: Session,
+    email: str,
+    password: str,
+    now: datetime,
+    policy: LoginPolicy,
+    client: str,
 ) -> User:
-    """The user, or LoginFailed with one message for every cause (no account enumeration)."""
+    """The user, or LoginFailed with one message, after one password check, whatever the cause:
+    unknown e-mail, inactive account, wrong password, or a lock (no account enumeration, by
+    text or by time).
+
+    ``client`` is a keyed hash of the address the attempt comes from. Failures count per
+    account and client: after ``policy.max_failures`` that client waits ``policy.lockout`` for
+    that account, while the official signs in from anywhere else.
+    """
     user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    matches = check_password(user.password_hash if user else _DUMMY_HASH, password)
+    refused = LoginFailed(
+        SIGN_IN_REFUSED, n=policy.max_failures, m=int(policy.lockout.total_seconds() // 60)
+    )
     if user is None:
-        check_password(_DUMMY_HASH, password)
-        raise LoginFailed(N_("Email hoặc mật khẩu không đúng."))
-    if user.locked_until is not None and user.locked_until > now:
-        raise LoginFailed(
-            N_("Tài khoản tạm khóa do đăng nhập sai nhiều lần. Vui lòng thử lại sau %(m)s phút."),
-            m=max(int((user.locked_until - now).total_seconds() // 60) + 1, 1),
+        raise refused
+    record = session.get(LoginFailure, (user.id, client))
+    locked = record is not None and record.locked_until is not None and record.locked_until > now
+    if locked:
+        raise refused
+    if not matches or not user.is_active:
+        if record is None:
+            record = LoginFailure(user_id=user.id, client=client, failures=0)
+            session.add(record)
+        record.failures, record.locked_until, record.updated_at = record.failures + 1, None, now
+        if record.failures >= policy.max_failures:
+            record.failures, record.locked_until = 0, now + policy.lockout
+        session.execute(
+            delete(LoginFailure).where(
+                LoginFailure.user_id == user.id,
+                LoginFailure.client != client,
+                LoginFailure.updated_at < now - KEEP_FAILURES,
+            )
         )
-    if not user.is_active or not check_password(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= policy.max_failures:
-            user.locked_until = now + policy.lockout
-            user.failed_logins = 0
-        raise LoginFailed(N_("Email hoặc mật khẩu không đúng."))
-    user.failed_logins = 0
-    user.locked_until = None
+        raise refused
+    if record is not None:
+        session.delete(record)
     user.last_login_at = now
     if _HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
+
+
+def sign_out(session: Session, user: User) -> None:
+    """End every session of the official (the cookie of this one, and any copy of it)."""
+    user.end_sessions()
 
 
 def change_password(session: Session, user: User, current: str, new: str, now: datetime) -> None:
@@ -137,6 +172,7 @@ def change_password(session: Session, user: User, current: str, new: str, now: d
         raise InvalidInput(N_("Mật khẩu hiện tại không đúng."), field="current")
     check_new_password(new)
     user.password_hash = hash_password(new)
+    user.end_sessions()
     audit.record(
         session,
         user_id=user.id,
@@ -181,6 +217,8 @@ def update_user(
     if unit is None or not scope.covers(unit.id):
         raise InvalidInput(N_("Không có đơn vị %(code)s."), field="unit", code=unit_code)
     before = {"role": user.role.value, "unit_id": user.unit_id, "active": user.is_active}
+    if user.is_active and not is_active:
+        user.end_sessions()  # a deactivated official's open sessions end at once
     user.role, user.unit_id, user.is_active = role, unit.id, is_active
     audit.record(
         session,

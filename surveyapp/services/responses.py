@@ -311,6 +311,10 @@ def accept_submission(
     """
     existing = find_response_by_key(session, submission.idempotency_key)
     if existing is not None:
+        if not _issued_for(existing, target, channel):
+            # A key belongs to the form it was issued with: replayed elsewhere it stores nothing
+            # and acknowledges nothing.
+            raise Conflict(KEY_REUSED, field="idempotency_key")
         return existing, False
     campaign = target.campaign
     if not campaign.is_open_on(local_date(now, rules.timezone)):
@@ -392,6 +396,21 @@ def accept_submission(
         new_response=True,
     )
     return response, True
+
+
+KEY_REUSED = N_(
+    "Phiếu này đã được gửi từ một trang khác. Vui lòng bấm Gửi lại để gửi câu trả lời tại đây."
+)
+
+
+def _issued_for(response: Response, target: Target, channel: Channel) -> bool:
+    """Whether ``response`` came from a form of this target and channel (its key's form)."""
+    return (
+        response.unit_id == target.unit.id
+        and response.counter_id == (target.counter.id if target.counter else None)
+        and response.channel == channel
+        and (target.dossier is None or response.dossier_id == target.dossier.id)
+    )
 
 
 def low_elements(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,39 @@ def live_url(live_app: Flask) -> Iterator[str]:
     thread.join(timeout=5)
 
 
+class WatchedBrowser:
+    """The browser, whose every new context reports Content-Security-Policy violations (Chromium
+    logs each one on the console) into ``violations``."""
+
+    def __init__(self, browser: Any) -> None:
+        self._browser = browser
+        self.violations: list[str] = []
+
+    def new_context(self, **options: Any) -> Any:
+        context = self._browser.new_context(**options)
+        context.on("console", self._note)
+        return context
+
+    def _note(self, message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            self.violations.append(message.text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._browser, name)
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every browser test also checks that no page broke the Content-Security-Policy."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    watched: WatchedBrowser = request.getfixturevalue("browser")
+    watched.violations.clear()
+    yield
+    assert watched.violations == []
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not os.path.exists(CHROMIUM):
@@ -55,7 +89,7 @@ def browser() -> Iterator[Any]:
                 "--no-first-run",
             ],
         )
-        yield browser
+        yield WatchedBrowser(browser)
         browser.close()
 
 
@@ -68,6 +102,25 @@ def phone(browser: Any) -> Iterator[Any]:
     page = context.new_page()
     yield page
     context.close()
+
+
+def wait_until(page: Any, expression: str, timeout: float = 10.0) -> None:
+    """Poll ``expression`` until it is true. Playwright's wait_for_function compiles its predicate
+    with eval(), which the pages' Content-Security-Policy rightly refuses; page.evaluate runs
+    through the DevTools protocol instead."""
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if page.evaluate(expression):
+                return
+        except Error as error:  # the page navigated while it was asked: ask the new one
+            if "context was destroyed" not in str(error):
+                raise
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        time.sleep(0.05)
 
 
 def save_screenshot(page: Any, name: str) -> None:

@@ -118,3 +118,49 @@ def test_official_sees_charts_and_downloads_the_scores_workbook(
             assert got[want["unit_code"]][column] == (
                 float(value) if isinstance(value, Decimal) else value
             ), (want["unit_code"], column)
+
+
+def test_every_page_works_under_the_content_security_policy(
+    browser: Any, live_url: str, session: Session
+) -> None:
+    """Every dashboard page and the public pages load in Chromium with their styles and scripts,
+    and none breaks the policy (the autouse check reads Chromium's console)."""
+    world = build_world(session)
+    response = submit_response(session, world["counters"]["P.D1"], comment="Cần thêm ghế.")
+    case_id = session.scalar(select(Case.id).where(Case.response_id == response.id))
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    sign_in(page, f"{live_url}/dashboard/", "admin@x.vn")
+    pages = [
+        "/dashboard/",
+        "/dashboard/inbox",
+        f"/dashboard/cases/{case_id}",
+        "/dashboard/counters",
+        "/dashboard/users",
+        "/dashboard/units",
+        "/dashboard/fields",
+        "/dashboard/campaigns",
+        "/dashboard/instruments",
+        "/dashboard/imports",
+        "/dashboard/paper",
+        "/dashboard/exports",
+        "/dashboard/tokens",
+        "/dashboard/units/P?period=2026",
+        "/dashboard/units/P/ranking?period=2026",
+        "/dashboard/units/P/tt01?period=2026",
+        "/auth/password",
+        f"/tra-cuu?code={response.receipt_code}",
+        "/",
+    ]
+    for path in pages:
+        result = page.goto(f"{live_url}{path}")
+        assert result.status == 200, path
+        headers = result.all_headers()
+        assert "script-src 'self'" in headers["content-security-policy"], path
+        # The style sheet applied (no inline style was needed for it).
+        assert page.evaluate("getComputedStyle(document.body).fontFamily") != "", path
+    tree = page.goto(f"{live_url}/dashboard/")
+    assert tree.status == 200
+    indent = page.evaluate("getComputedStyle(document.querySelector('li.depth-1')).marginLeft")
+    assert indent != "0px"  # the unit tree is indented by class, not by a style attribute
+    context.close()

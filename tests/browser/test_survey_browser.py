@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveyapp.models import Channel, Response
-from tests.browser.conftest import save_screenshot
+from tests.browser.conftest import save_screenshot, wait_until
 from tests.factories import RATING_CODES, setup_counter
 
 
@@ -89,7 +89,7 @@ def test_answers_survive_a_dropped_connection(phone: Any, live_url: str, session
     assert "đã được lưu trên máy" in note.inner_text()
     assert stored(session) == []
     phone.context.set_offline(False)
-    phone.wait_for_function("JSON.parse(localStorage.getItem('survey-queue') || '[]').length === 0")
+    wait_until(phone, "JSON.parse(localStorage.getItem('survey-queue') || '[]').length === 0")
     rows = stored(session)
     assert len(rows) == 1
     assert {a.value for a in rows[0].answers} == {3}
@@ -116,9 +116,7 @@ def test_kiosk_resets_to_a_clean_form(browser: Any, live_url: str, session: Sess
     save_screenshot(page, "kiosk-after-reset")
     # An idle half-filled form is cleared for the next citizen too.
     page.click("label[for='q_S15-1']")
-    page.wait_for_function(
-        "document.querySelectorAll('input:checked').length === 0", timeout=10_000
-    )
+    wait_until(page, "document.querySelectorAll('input:checked').length === 0")
     context.close()
     rows = stored(session)
     assert len(rows) == 1

@@ -194,3 +194,35 @@ def test_sign_in_never_sends_the_official_elsewhere(app: Flask, world: dict, tar
     )
     assert result.status_code == 302
     assert result.headers["Location"] == "/dashboard/"
+
+
+def test_a_key_replayed_at_another_counter_stores_nothing_and_acknowledges_nothing(
+    app: Flask, world: dict, session: Session
+) -> None:
+    here = f"/s/{world['counters']['P.D1'].active_token.token}"
+    there = f"/s/{world['counters']['P.D2'].active_token.token}"
+    client = app.test_client()
+    first = SurveyPage(client, here)
+    assert first.post(full_answers(4)).status_code == 302
+    receipt = session.scalars(select(Response.receipt_code)).one()
+    elsewhere = SurveyPage(client, there)
+    client_replay = client.post(
+        there,
+        data={
+            "csrf_token": elsewhere.csrf,
+            "idempotency_key": first.key,
+            **{f"q_{code}": value for code, value in full_answers(1).items()},
+        },
+    )
+    page = client_replay.get_data(as_text=True)
+    assert client_replay.status_code == 409
+    assert "đã được gửi từ một trang khác" in page
+    assert receipt not in page
+    assert count(session) == 1
+    # The page carries a new key: sending it again stores the answers at this counter.
+    again = SurveyPage(client, there, html=page)
+    assert again.key != first.key
+    assert again.post(full_answers(1)).status_code == 302
+    session.expire_all()
+    counters = sorted(session.scalars(select(Response.counter_id)))
+    assert counters == sorted([world["counters"]["P.D1"].id, world["counters"]["P.D2"].id])
