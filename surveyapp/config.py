@@ -54,8 +54,13 @@ DEFAULTS: dict[str, Any] = {
     "PROXY_FIX_X_FOR": 0,  # number of trusted reverse proxies in front of the app
     "DOSSIER_LINK_MAX_AGE_DAYS": 60,
     "DOSSIER_REVISION_HOURS": 72,
-    "BURST_WINDOW_MINUTES": 10,
-    "BURST_THRESHOLD": 3,
+    # Unusual activity at a counter flags responses for review (never drops them): more than
+    # RATE_FACTOR × the counter's usual submissions (and more than RATE_MIN) within the window,
+    # or LOW_SETS answer sets that are mostly low ratings within it.
+    "ANOMALY_WINDOW_MINUTES": 10,
+    "ANOMALY_RATE_MIN": 20,
+    "ANOMALY_RATE_FACTOR": 4.0,
+    "ANOMALY_LOW_SETS": 5,
     "KIOSK_RESET_SECONDS": 8,
     "KIOSK_IDLE_SECONDS": 90,
     # A counter's QR resolves to its unit and open campaign once per this many seconds per

@@ -56,6 +56,7 @@ def figure_helpers() -> dict[str, Any]:
         "change_text": change_text,
         "trend_text": trend_text,
         "funnel_label": lambda position: FUNNEL_LABELS[position],
+        "channel_label": lambda channel: CHANNEL_LABELS[Channel(channel)],
     }
 
 

@@ -97,6 +97,14 @@ def requires(permission: Permission) -> Callable[[Callable[..., Any]], Callable[
     return decorator
 
 
+FLAG_LABELS = {
+    "rate": lazy_gettext("nhiều phiếu hơn hẳn thường lệ tại quầy trong ít phút"),
+    "low_burst": lazy_gettext("nhiều phiếu đánh giá thấp liên tiếp tại quầy trong ít phút"),
+    "burst": lazy_gettext("nhiều phiếu giống hệt nhau (quy tắc cũ)"),
+    "official": lazy_gettext("do cán bộ gắn cờ"),
+}
+
+
 @bp.app_context_processor
 def helpers() -> dict[str, Any]:
     def can(permission: str) -> bool:
@@ -107,6 +115,7 @@ def helpers() -> dict[str, Any]:
         "role_label": lambda role: ROLE_LABELS[Role(role)],
         "status_label": lambda status: STATUS_LABELS[CaseStatus(status)],
         "response_status_label": lambda s: RESPONSE_STATUS_LABELS[ResponseStatus(s)],
+        "flag_label": lambda reason: FLAG_LABELS.get(reason or "", reason),
         "mask": cases.mask_personal_data,
     }
 
@@ -176,6 +185,7 @@ def _inbox_filters() -> cases.CaseFilters:
         period=parse_period(args["period"]) if args.get("period") else None,
         element=element,
         text=text or None,
+        flagged=args.get("flagged") == "1",
         sort=sort,
     )
 
@@ -320,6 +330,53 @@ def set_response_status(response_id: int) -> ResponseReturnValue:
     db.commit()
     flash(gettext("Đã đổi trạng thái phiếu."), "success")
     return redirect(local_target(request.form.get("back"), url_for("dashboard.inbox")), 303)
+
+
+@bp.post("/responses/<id:response_id>/flag")
+@requires(Permission.FLAG_RESPONSES)
+def set_response_flag(response_id: int) -> ResponseReturnValue:
+    """Keep a flagged response (clear the flag) or flag one for review; audited."""
+    db = get_session()
+    flagged = request.form.get("flagged")
+    if flagged not in ("0", "1"):
+        abort(400)
+    moderation.set_flag(db, scope(), response_id, flagged == "1", now())
+    db.commit()
+    flash(
+        gettext("Đã gắn cờ phiếu.") if flagged == "1" else gettext("Đã bỏ cờ: phiếu được giữ."),
+        "success",
+    )
+    return redirect(local_target(request.form.get("back"), url_for("dashboard.flagged")), 303)
+
+
+@bp.get("/flagged")
+@requires(Permission.VIEW_FEEDBACK)
+def flagged() -> ResponseReturnValue:
+    """Responses flagged for review (unusual activity at a counter), newest first."""
+    db = get_session()
+    args = request.args
+    unit_ids = None
+    if args.get("unit"):
+        unit_ids = units.subtree_ids(db, get_visible_unit(db, scope(), args["unit"][:40]))
+    period = parse_period(args["period"]) if args.get("period") else None
+    before_id = parse_id(args.get("before")) if args.get("before") else None
+    if args.get("before") and before_id is None:
+        raise InvalidInput(N_("Trang không hợp lệ."), field="before")
+    page = moderation.list_flagged(
+        db,
+        scope(),
+        unit_ids=unit_ids,
+        period=period,
+        timezone=current_app.config["TIMEZONE"],
+        before_id=before_id,
+    )
+    return render_template(
+        "dashboard/flagged.html",
+        page=page,
+        args={k: v for k, v in args.items() if k != "before" and v},
+        units=visible_units(db, scope()),
+        response_statuses=moderation.SETTABLE,
+    )
 
 
 # --- Counters and QR posters ----------------------------------------------------------------

@@ -18,7 +18,7 @@ from surveyapp.models.instrument import Domain, Element, Instrument, Item, local
 from surveyapp.models.job import ApiToken, ExportJob, JobStatus
 from surveyapp.models.par import ParScheme
 from surveyapp.models.response import Answer, AnswerCount, Comment, Response
-from surveyapp.models.unit import Counter, CounterToken, Unit
+from surveyapp.models.unit import Counter, CounterActivity, CounterToken, Unit
 from surveyapp.models.user import LoginFailure, User
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "Channel",
     "Comment",
     "Counter",
+    "CounterActivity",
     "CounterToken",
     "Domain",
     "Dossier",

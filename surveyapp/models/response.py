@@ -28,13 +28,8 @@ class Response(Base):
     __table_args__ = (
         Index("ix_responses_unit_id_period", "unit_id", "period"),
         Index("ix_responses_period_status", "period", "status"),
-        # Burst check: the same answers at one counter within minutes.
-        Index(
-            "ix_responses_counter_id_digest_submitted_at",
-            "counter_id",
-            "answers_digest",
-            "submitted_at",
-        ),
+        # A counter's recent responses (flagging a burst of them for review).
+        Index("ix_responses_counter_id_submitted_at", "counter_id", "submitted_at"),
         CheckConstraint("period BETWEEN 190001 AND 299912", name="period_is_yyyymm"),
     )
 
@@ -68,8 +63,8 @@ class Response(Base):
     sex: Mapped[str | None] = mapped_column(String(10))
     age_band: Mapped[str | None] = mapped_column(String(10))
     updated_at: Mapped[datetime | None]
-    # Hash of the answer set: a burst of identical answers at one counter is flagged for review.
-    answers_digest: Mapped[str | None] = mapped_column(String(16))
+    # Flagged for review (never dropped) when the counter's activity was unusual (see
+    # services.anomalies); an official may clear the flag, or mark the response spam.
     is_flagged: Mapped[bool] = mapped_column(default=False, server_default=false())
     flag_reason: Mapped[str | None] = mapped_column(String(40))
 

@@ -77,3 +77,21 @@ class CounterToken(Base):
     retired_at: Mapped[datetime | None]
 
     counter: Mapped[Counter] = relationship(back_populates="tokens")
+
+
+class CounterActivity(Base):
+    """How busy a counter is, kept in O(1) per submission: the submissions and low answer sets of
+    its current and previous time window, and its usual submissions per window (an exponentially
+    weighted mean of the windows it was used in)."""
+
+    __tablename__ = "counter_activity"
+
+    counter_id: Mapped[int] = mapped_column(
+        ForeignKey("counters.id", ondelete="CASCADE"), primary_key=True
+    )
+    slot: Mapped[int]  # which window: seconds since the epoch // the window's length
+    count: Mapped[int] = mapped_column(default=0)
+    low: Mapped[int] = mapped_column(default=0)
+    previous_count: Mapped[int] = mapped_column(default=0)
+    previous_low: Mapped[int] = mapped_column(default=0)
+    usual: Mapped[float] = mapped_column(default=0.0)

@@ -38,6 +38,7 @@ from surveyapp.public.forms import (
 )
 from surveyapp.services import cases, links
 from surveyapp.services import responses as response_service
+from surveyapp.services.anomalies import AnomalyRule
 from surveyapp.services.errors import InvalidInput, NotFound
 from surveyapp.services.snapshots import InstrumentView
 
@@ -71,8 +72,12 @@ def rules() -> response_service.Rules:
         timezone=config["TIMEZONE"],
         comment_max_length=config["COMMENT_MAX_LENGTH"],
         revision_window=timedelta(hours=config["DOSSIER_REVISION_HOURS"]),
-        burst_window=timedelta(minutes=config["BURST_WINDOW_MINUTES"]),
-        burst_threshold=config["BURST_THRESHOLD"],
+        anomaly=AnomalyRule(
+            window=timedelta(minutes=config["ANOMALY_WINDOW_MINUTES"]),
+            rate_min=config["ANOMALY_RATE_MIN"],
+            rate_factor=config["ANOMALY_RATE_FACTOR"],
+            low_sets=config["ANOMALY_LOW_SETS"],
+        ),
         low_rating_max=config["CASE_LOW_RATING_MAX"],
         case_due_working_days=config["CASE_DUE_WORKING_DAYS"],
         holidays=tuple(date.fromisoformat(d) for d in config["CASE_HOLIDAYS"]),

@@ -110,6 +110,7 @@ class CaseFilters:
     period: Period | None = None
     element: str | None = None
     text: str | None = None
+    flagged: bool = False  # only cases of responses flagged for review
     sort: str = "newest"  # newest | oldest | due
 
 
@@ -157,12 +158,12 @@ def list_cases(
     elif isinstance(filters.assignee, int):
         query = query.where(Case.assignee_id == filters.assignee)
     if filters.period is not None:
-        zone = ZoneInfo(timezone)
-        start = datetime.combine(filters.period.start, time(0), tzinfo=zone)
-        end = datetime.combine(filters.period.end + timedelta(days=1), time(0), tzinfo=zone)
+        start, end = filters.period.bounds(timezone)
         query = query.where(Case.created_at >= start, Case.created_at < end)
     if filters.element:
         query = query.where(Case.element_code == filters.element)
+    if filters.flagged:
+        query = query.where(Response.is_flagged.is_(True))
     if filters.text:
         pattern = (
             "%" + filters.text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -173,6 +172,7 @@ class UnitDashboard:
     channels: list[tuple[Channel, int]]
     progress: list[Progress]
     comments: list[CommentRow]
+    flagged: int  # responses counted here that are flagged for review
     rules: PublicationRules
     element_names: dict[str, dict[str, str]]
 
@@ -308,6 +308,7 @@ def unit_dashboard(
         channels=channel_mix(session, ids, query, instrument.id, timezone),
         progress=sample_progress(session, unit, ids, query, instrument, sipas.n, timezone),
         comments=newest_comments(session, scope, ids, query, timezone, comments),
+        flagged=count_flagged(session, scope, ids, query, timezone),
         rules=rules,
         element_names={e.code: e.name for e in instrument.elements},
     )
@@ -379,9 +380,7 @@ def sample_progress(
     ).all()
     if not campaigns:
         return []
-    zone = ZoneInfo(timezone)
-    start = datetime.combine(query.period.start, time(0), tzinfo=zone)
-    end = datetime.combine(query.period.end + timedelta(days=1), time(0), tzinfo=zone)
+    start, end = query.period.bounds(timezone)
     population = int(
         session.scalar(
             select(func.count())
@@ -425,6 +424,20 @@ def newest_comments(
         .limit(limit)
     )
     return [CommentRow(body, at, name, case_id) for body, at, name, case_id in rows]
+
+
+def count_flagged(
+    session: Session, scope: Scope, unit_ids: Sequence[int], query: Query, timezone: str
+) -> int:
+    """Responses the dashboard counts that are flagged for review, in units the scope opens."""
+    return int(
+        session.scalar(
+            _counted(select(func.count()), unit_ids, query, timezone).where(
+                Response.is_flagged.is_(True), scope.where(Response.unit_id)
+            )
+        )
+        or 0
+    )
 
 
 def feedback_summary(

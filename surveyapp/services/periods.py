@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from surveyapp.services.errors import N_, InvalidInput
 
@@ -31,6 +32,15 @@ class Period:
 
     def contains(self, day: date) -> bool:
         return self.start <= day <= self.end
+
+    def bounds(self, timezone: str) -> tuple[datetime, datetime]:
+        """[start, end) as moments: local midnight of the first day and of the day after the
+        last, in ``timezone``."""
+        zone = ZoneInfo(timezone)
+        return (
+            datetime.combine(self.start, time(0), tzinfo=zone),
+            datetime.combine(self.end + timedelta(days=1), time(0), tzinfo=zone),
+        )
 
     @property
     def whole_months(self) -> bool:

@@ -10,10 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
 from fractions import Fraction
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.orm import Session
@@ -126,9 +124,7 @@ def filter_responses(
         Response.period.between(period.first_month, period.last_month),
     )
     if not period.whole_months:
-        zone = ZoneInfo(timezone)
-        start = datetime.combine(period.start, time(0), tzinfo=zone)
-        end = datetime.combine(period.end + timedelta(days=1), time(0), tzinfo=zone)
+        start, end = period.bounds(timezone)
         query = query.where(Response.submitted_at >= start, Response.submitted_at < end)
     if stream is not None:
         query = query.where(Response.stream == stream)

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, event, func, insert, select, text, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session, contains_eager, selectinload, sessionmaker
-from sqlalchemy.orm.attributes import set_committed_value
 
 from surveyapp.models import (
     Answer,
@@ -34,6 +33,12 @@ from surveyapp.models import (
     Stream,
     Unit,
     campaign_units,
+)
+from surveyapp.services.anomalies import (
+    WATCHED_CHANNELS,
+    AnomalyRule,
+    is_low_set,
+    note_submission,
 )
 from surveyapp.services.cases import CasePolicy, open_case_if_needed
 from surveyapp.services.errors import N_, Conflict, Gone, InvalidInput
@@ -178,8 +183,7 @@ class Rules:
     timezone: str
     comment_max_length: int = 2000
     revision_window: timedelta = timedelta(hours=72)
-    burst_window: timedelta = timedelta(minutes=10)
-    burst_threshold: int = 3
+    anomaly: AnomalyRule = AnomalyRule()
     low_rating_max: int = 2  # an element item answered 1..this opens a feedback case
     case_due_working_days: int = 10
     holidays: tuple[date, ...] = ()
@@ -350,6 +354,10 @@ def accept_submission(
     elif submission.dossier_code:
         dossier = find_dossier_for_rating(session, target.unit.id, submission.dossier_code.strip())
 
+    flag = None
+    if target.counter is not None and channel in WATCHED_CHANNELS:
+        low = is_low_set(instrument, submission.answers, rules.low_rating_max)
+        flag = note_submission(session, target.counter.id, low, now, rules.anomaly)
     response = Response(
         receipt_code=new_receipt_code(),
         idempotency_key=submission.idempotency_key,
@@ -364,7 +372,8 @@ def accept_submission(
         submitted_at=now,
         period=local_period(now, rules.timezone),
         locale=submission.locale,
-        answers_digest=answers_digest(submission.answers),
+        is_flagged=flag is not None,
+        flag_reason=flag,
     )
     rows = _answer_rows(response, instrument, submission.answers)
     if comment:
@@ -384,8 +393,6 @@ def accept_submission(
             if row["value"] is not None
         ),
     )
-    if target.counter is not None:
-        _flag_burst(session, response, now, rules)
     open_case_if_needed(
         session,
         response,
@@ -466,7 +473,6 @@ def revise_response(
     for row in _answer_rows(response, instrument, submission.answers):
         response.answers.append(Answer(**row))
     response.idempotency_key = submission.idempotency_key
-    response.answers_digest = answers_digest(submission.answers)
     response.updated_at = now
     if comment:
         if response.comment is None:
@@ -491,44 +497,6 @@ def find_rating(session: Session, dossier: Dossier, lock: bool = False) -> Respo
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
     return session.scalar(query)
-
-
-def _same_answers_lately(table: Any) -> tuple[Any, ...]:
-    """Rows of ``table`` with the same answers at the same counter since a moment (parameters)."""
-    return (
-        table.c.counter_id == bindparam("at_counter"),
-        table.c.answers_digest == bindparam("digest"),
-        table.c.submitted_at >= bindparam("since"),
-    )
-
-
-_TWIN = Response.__table__.alias("twin")
-# Every response of the burst, if it has reached the threshold: one statement, built once.
-_FLAG_BURST = (
-    update(Response.__table__)
-    .where(
-        *_same_answers_lately(Response.__table__),
-        select(func.count()).where(*_same_answers_lately(_TWIN)).scalar_subquery()
-        >= bindparam("threshold"),
-    )
-    .values(is_flagged=True, flag_reason="burst")
-)
-
-
-def _flag_burst(session: Session, response: Response, now: datetime, rules: Rules) -> None:
-    """Flag (for review, not drop) identical answer sets repeated at one counter in a short time."""
-    flagged = session.connection().execute(
-        _FLAG_BURST,
-        {
-            "at_counter": response.counter_id,
-            "digest": response.answers_digest,
-            "since": now - rules.burst_window,
-            "threshold": rules.burst_threshold,
-        },
-    )
-    if flagged.rowcount:
-        set_committed_value(response, "is_flagged", True)
-        set_committed_value(response, "flag_reason", "burst")
 
 
 def apply_profile_column(response: Response, item: Item | ItemView, value: int) -> None:

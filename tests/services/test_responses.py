@@ -219,40 +219,6 @@ def test_dossier_link_needs_an_open_official_campaign(session: Session) -> None:
         dossier_target(session, dossier, NOW, RULES.timezone)
 
 
-def test_burst_of_identical_answers_is_flagged_not_dropped(session: Session) -> None:
-    _, counter, _ = setup_counter(session)
-    for i in range(2):
-        submit(
-            session,
-            counter,
-            full_answers(5),
-            key=f"burst-key-{i:08d}",
-            now=NOW + timedelta(minutes=i),
-        )
-    assert not any(session.scalars(select(Response.is_flagged)))
-    submit(
-        session, counter, full_answers(5), key="burst-key-00000002", now=NOW + timedelta(minutes=3)
-    )
-    submit(
-        session, counter, full_answers(4), key="other-key-00000000", now=NOW + timedelta(minutes=4)
-    )
-    flags = session.execute(
-        select(Response.idempotency_key, Response.is_flagged, Response.flag_reason).order_by(
-            Response.id
-        )
-    ).all()
-    assert [f[1] for f in flags] == [True, True, True, False]
-    assert {f[2] for f in flags[:3]} == {"burst"}
-    # Identical answers spread over time are ordinary.
-    submit(
-        session, counter, full_answers(4), key="other-key-00000001", now=NOW + timedelta(hours=2)
-    )
-    submit(
-        session, counter, full_answers(4), key="other-key-00000002", now=NOW + timedelta(hours=4)
-    )
-    assert session.scalar(select(func.count()).where(Response.is_flagged.is_(True))) == 3
-
-
 def test_free_text_answers_are_capped_like_comments() -> None:
     note = ItemView(
         id=1,

@@ -97,12 +97,18 @@ MATRIX = [
     ("GET", "/api/v1/units/P.D2/indices?period=2026", 200, 200, 404, 404),
     ("GET", "/dashboard/exports", 200, 200, 200, 200),
     ("GET", "/dashboard/tokens", 200, 200, 200, 200),
+    ("GET", "/dashboard/flagged", 200, 200, 200, 200),
+    ("GET", "/dashboard/flagged?unit=P.D2", 200, 200, 404, 404),
+    ("POST", "/dashboard/responses/{own_response}/flag", 303, 303, 403, 403),
+    ("POST", "/dashboard/responses/{other_response}/flag", 303, 303, 403, 403),
 ]
 
 
 def form_for(path: str, objects: dict) -> dict[str, str]:
     if "/dashboard/users/" in path:
         return {"role": "counter_staff", "unit": "P.D2"}
+    if path.endswith("/flag"):
+        return {"flagged": "1"}
     if "/responses/" in path:
         return {"status": "spam"}
     if "/inbox/bulk" in path:
