@@ -22,14 +22,10 @@ from surveyapp.services.responses import add_to_rollup, rollup_keys
 SETTABLE = (ResponseStatus.REPORTABLE, ResponseStatus.SPAM, ResponseStatus.TEST)
 
 
-def set_response_status(
-    session: Session, scope: Scope, response_id: int, status: ResponseStatus, now: datetime
-) -> Response:
-    scope.require(Permission.FLAG_RESPONSES)
-    if status not in SETTABLE:
-        raise InvalidInput(N_("Trạng thái không hợp lệ."), field="status")
-    # The row lock makes concurrent changes of one response take turns: each reads the status
-    # the previous one committed, so every transition reaches the rollup exactly once.
+def _locked(session: Session, scope: Scope, response_id: int) -> Response:
+    """The response in scope, its row locked until commit (else NotFound). The lock makes
+    concurrent changes of one response take turns: each reads what the previous one committed,
+    so every transition reaches the rollup exactly once."""
     response = session.scalar(
         select(Response)
         .where(Response.id == response_id)
@@ -39,6 +35,16 @@ def set_response_status(
     )
     if response is None or not scope.covers(response.unit_id):
         raise NotFound(N_("Không tìm thấy."))
+    return response
+
+
+def set_response_status(
+    session: Session, scope: Scope, response_id: int, status: ResponseStatus, now: datetime
+) -> Response:
+    scope.require(Permission.FLAG_RESPONSES)
+    if status not in SETTABLE:
+        raise InvalidInput(N_("Trạng thái không hợp lệ."), field="status")
+    response = _locked(session, scope, response_id)
     before = response.status
     if before is status:
         return response
@@ -67,9 +73,7 @@ def set_flag(
 ) -> Response:
     """Raise or clear a response's review flag; audited, reversible (its answers never change)."""
     scope.require(Permission.FLAG_RESPONSES)
-    response = session.scalar(select(Response).where(Response.id == response_id).with_for_update())
-    if response is None or not scope.covers(response.unit_id):
-        raise NotFound(N_("Không tìm thấy."))
+    response = _locked(session, scope, response_id)
     if response.is_flagged is flagged:
         return response
     before = {"flagged": response.is_flagged, "reason": response.flag_reason}
