@@ -385,3 +385,32 @@ def test_superscript_ids_in_a_bulk_action_select_nothing(app: Flask, world: dict
     assert "Hãy chọn ít nhất một phản ánh" in auth.client.get("/dashboard/inbox").get_data(
         as_text=True
     )
+
+
+def test_the_appraisal_upload_has_the_same_caps(database_url: str, session: Session) -> None:
+    """Every role that may export may attach an appraisal file: counter staff too, so the same
+    expansion cap applies to it, and nothing is queued."""
+    from surveyapp.models import ExportJob
+
+    app = make_app(database_url, UPLOAD_MAX_EXPANDED_BYTES=1024 * 1024)
+    build_world(app.extensions["surveyapp.sessionmaker"]())
+    content = xlsx_with({"xl/sharedStrings.xml": b"<sst>" + b" " * 2_000_000 + b"</sst>"})
+    staff = signed_in(app, "staff@x.vn")
+    result = staff.client.post(
+        "/dashboard/exports",
+        data={
+            "kind": "scores",
+            "scores-csrf_token": staff.csrf("/dashboard/exports"),
+            "scores-unit": "P.D1",
+            "scores-level": "commune",
+            "scores-period": "2026",
+            "scores-stream": "all",
+            "scores-format": "csv",
+            "scores-appraisal": (io.BytesIO(content), "a.xlsx"),
+        },
+        content_type="multipart/form-data",
+    )
+    app.extensions["surveyapp.engine"].dispose()
+    assert result.status_code == 422
+    assert "Tệp Excel khi giải nén lớn hơn 1048576 byte" in result.get_data(as_text=True)
+    assert count(session, ExportJob) == 0
