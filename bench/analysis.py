@@ -27,12 +27,13 @@ from analysis import wilson
 from bench._common import ADMIN_URL, fresh_database
 from surveyapp.db import Base, make_engine
 from surveyapp.models import Instrument, Unit, UnitLevel
-from surveyapp.services import dashboards, reporting
 from surveyapp.services.access import SYSTEM
-from surveyapp.services.instruments import load_builtin_instruments
+from surveyapp.services.collection import rollup
+from surveyapp.services.instruments.publishing import load_builtin_instruments
+from surveyapp.services.instruments.snapshots import instrument_view
+from surveyapp.services.org.units import save_unit
 from surveyapp.services.periods import parse_period
-from surveyapp.services.snapshots import instrument_view
-from surveyapp.services.units import save_unit
+from surveyapp.services.reporting import counts, dashboards, ranking
 
 TZ = "Asia/Ho_Chi_Minh"
 
@@ -100,7 +101,7 @@ def load(engine: sa.Engine, count: int) -> tuple[int, list[Unit]]:
         )
         connection.execute(sa.text(ANSWERS_SQL[dialect]), {"instrument": instrument_id})
     with Session(engine) as session:
-        reporting.rebuild_rollups(session)
+        rollup.rebuild_rollups(session)
         session.commit()
     with engine.begin() as connection:
         connection.execute(sa.text("ANALYZE"))
@@ -131,7 +132,7 @@ def run(url: str, label: str, count: int) -> None:
         one = session.scalars(sa.select(Unit).where(Unit.code == "D3.X4")).one()
 
         def province_table() -> None:
-            for row in reporting.unit_table(session, units, year, view):
+            for row in counts.unit_table(session, units, year, view):
                 if row.index.value is not None:
                     wilson(float(row.index.value) / 100 * row.respondents, row.respondents)
                     for element in row.index.parts:
@@ -139,7 +140,7 @@ def run(url: str, label: str, count: int) -> None:
                             wilson(element.satisfied, element.valid)
 
         def unit_figures() -> None:
-            row = reporting.unit_table(session, [one], year, view)[0]
+            row = counts.unit_table(session, [one], year, view)[0]
             for element in row.index.parts:
                 wilson(element.satisfied, element.valid)
 
@@ -154,7 +155,7 @@ def run(url: str, label: str, count: int) -> None:
         unit_page = timed(lambda: dashboard(one), repeat=7)
         province_page = timed(lambda: dashboard(province))
         ranking_time = timed(
-            lambda: dashboards.ranking(session, province, query, scope=SYSTEM, timezone=TZ)
+            lambda: ranking.ranking(session, province, query, scope=SYSTEM, timezone=TZ)
         )
         rows = session.scalar(sa.select(sa.func.count()).select_from(sa.text("answers")))
     engine.dispose()

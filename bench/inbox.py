@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 from bench._common import ADMIN_URL, fresh_database
 from surveyapp.db import Base
 from surveyapp.models import CaseStatus, Role, UnitLevel, User
-from surveyapp.services import cases
 from surveyapp.services.access import SYSTEM, scope_for
-from surveyapp.services.instruments import load_builtin_instruments
-from surveyapp.services.units import save_unit
+from surveyapp.services.feedback import cases
+from surveyapp.services.instruments.publishing import load_builtin_instruments
+from surveyapp.services.org.units import save_unit
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 TZ = "Asia/Ho_Chi_Minh"

@@ -16,22 +16,17 @@ from sqlalchemy import select
 from surveyapp.clock import now
 from surveyapp.db import session_scope
 from surveyapp.models import Campaign, Counter, Dossier, Role, Stream, Unit, UnitLevel
-from surveyapp.services import (
-    accounts,
-    demo,
-    exports,
-    imports,
-    instruments,
-    links,
-    qr,
-    reporting,
-    responses,
-    units,
-)
+from surveyapp.services import demo
 from surveyapp.services.access import SYSTEM
+from surveyapp.services.accounts import officials
+from surveyapp.services.collection import imports, rollup
+from surveyapp.services.collection.tables import TableLimits, open_table
 from surveyapp.services.errors import DefinitionError, ServiceError
+from surveyapp.services.exports import responses, scores
+from surveyapp.services.instruments import definitions, publishing
+from surveyapp.services.org import links, qr, units
 from surveyapp.services.periods import parse_period
-from surveyapp.services.tables import TableLimits, open_table
+from surveyapp.services.reporting import counts
 from surveyapp.services.validation import parse_int
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -134,7 +129,7 @@ def counters_command() -> None:
 def stats_command() -> None:
     """One line per unit with responses: unit code, number of reportable responses."""
     with session_scope() as session:
-        for code, count in responses.count_reportable_by_unit(session):
+        for code, count in counts.count_reportable_by_unit(session):
             click.echo(f"{code}\t{count}")
 
 
@@ -150,7 +145,7 @@ def fail(messages: list[str] | str, code: int = 1) -> NoReturn:
 def load_instruments_command() -> None:
     """Publish the built-in instruments (SIPAS 2023, counter, SIPAS 2017, TT 01); idempotent."""
     with session_scope() as session:
-        for instrument in instruments.load_builtin_instruments(session, now()):
+        for instrument in publishing.load_builtin_instruments(session, now()):
             click.echo(f"{instrument.code}\tv{instrument.version}\t{len(instrument.items)} câu")
 
 
@@ -161,8 +156,8 @@ def load_instrument_command(path: str) -> None:
     """Validate a YAML or JSON instrument definition and publish it as a new version."""
     try:
         with session_scope() as session:
-            instrument = instruments.publish_instrument(
-                session, instruments.read_definition(path), now()
+            instrument = publishing.publish_instrument(
+                session, definitions.read_definition(path), now()
             )
             click.echo(
                 f"Đã công bố {instrument.code} phiên bản {instrument.version} "
@@ -223,7 +218,7 @@ def import_responses_command(
             number = parse_int(version) if version else None
             if version and (number is None or number < 1):
                 fail(f"phiên bản '{version[:20]}' phải là số nguyên dương.")
-            instrument = instruments.get_instrument(session, code, number)
+            instrument = publishing.get_instrument(session, code, number)
             campaign = None
             if campaign_code:
                 campaign = session.scalar(select(Campaign).where(Campaign.code == campaign_code))
@@ -347,7 +342,7 @@ def create_user_command(
         password = click.prompt("Mật khẩu", hide_input=True, confirmation_prompt=True)
     try:
         with session_scope() as session:
-            user = accounts.create_user(
+            user = officials.create_user(
                 session,
                 email=email,
                 password=password,
@@ -366,7 +361,7 @@ def create_user_command(
 def rebuild_rollups_command() -> None:
     """Recompute the answer-count rollup from the raw answers and report what it fixed."""
     with session_scope() as session:
-        repair = reporting.rebuild_rollups(session)
+        repair = rollup.rebuild_rollups(session)
     click.echo(
         f"Đã tính lại {repair.cells} ô: thêm {repair.added}, sửa {repair.changed}, "
         f"bỏ {repair.removed}."
@@ -413,13 +408,13 @@ def export_scores_command(
             )
             if parent is None:
                 fail("chưa có đơn vị nào.")
-            export = exports.scores_export(
+            export = scores.scores_export(
                 session,
                 scope=SYSTEM,
                 parent=parent,
                 level=UnitLevel(level),
                 period=parsed,
-                appraisal=exports.read_appraisal(
+                appraisal=scores.read_appraisal(
                     appraisal, limits=TableLimits.from_config(current_app.config)
                 )
                 if appraisal
@@ -429,7 +424,7 @@ def export_scores_command(
             )
         except ServiceError as error:
             fail(error.render())
-    exports.write_scores(export, out, kind)
+    scores.write_scores(export, out, kind)
     click.echo(f"{out}\t{len(export.scores.rows)} đơn vị")
 
 
@@ -445,7 +440,7 @@ def export_responses_command(
     """One row per reportable response, one column per item code; no personal data; streamed."""
     with session_scope() as session:
         try:
-            export = exports.responses_export(
+            export = responses.responses_export(
                 session,
                 scope=SYSTEM,
                 period=parse_period(period) if period else None,
@@ -455,7 +450,7 @@ def export_responses_command(
         except ServiceError as error:
             fail(error.render())
         with click.progressbar(length=export.total, label="Đang xuất", file=sys.stderr) as bar:
-            written = exports.write_responses(export, out, kind, bar.update)
+            written = responses.write_responses(export, out, kind, bar.update)
     click.echo(f"{out}\t{written} phiếu")
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import update
 
 from surveyapp.clock import now
 from surveyapp.models import ExportJob, JobStatus
-from surveyapp.services import jobs
+from surveyapp.services.exports import jobs
 
 logger = logging.getLogger(__name__)
 

@@ -87,10 +87,10 @@ def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2 with minimal cost in tests; production keeps the library's recommended profile."""
     from argon2 import PasswordHasher
 
-    from surveyapp.services import accounts
+    from surveyapp.services.accounts import officials
 
     monkeypatch.setattr(
-        accounts, "_HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+        officials, "_HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
     )
 
 

@@ -23,10 +23,11 @@ from surveyapp.models import (
     User,
 )
 from surveyapp.services.access import Scope
-from surveyapp.services.accounts import create_user
-from surveyapp.services.instruments import load_builtin_instruments
-from surveyapp.services.responses import Rules, Submission, accept_submission, counter_target
-from surveyapp.services.units import save_counter, save_unit
+from surveyapp.services.accounts.officials import create_user
+from surveyapp.services.collection.submissions import Rules, Submission, accept_submission
+from surveyapp.services.collection.targets import counter_target
+from surveyapp.services.instruments.publishing import load_builtin_instruments
+from surveyapp.services.org.units import save_counter, save_unit
 from tests.conftest import NOW
 
 RATING_CODES = [f"S{i}" for i in range(15, 34)]

@@ -94,8 +94,8 @@ def test_concurrent_moderation_keeps_the_rollup_exact() -> None:
     """Officials mark the same responses spam and back at the same moment, in real concurrent
     PostgreSQL transactions: every transition reaches the rollup exactly once."""
     from surveyapp.models import AnswerCount, ResponseStatus, User
-    from surveyapp.services import moderation, reporting
     from surveyapp.services.access import scope_for
+    from surveyapp.services.collection import moderation, rollup
     from tests.conftest import NOW, pg_engine, pg_url, truncate_all
 
     engine = pg_engine()
@@ -138,7 +138,7 @@ def test_concurrent_moderation_keeps_the_rollup_exact() -> None:
                 (c.unit_id, c.period, c.stream, c.item_id, c.level): c.count
                 for c in db.scalars(select(AnswerCount))
             }
-            repair = reporting.rebuild_rollups(db)
+            repair = rollup.rebuild_rollups(db)
             db.rollback()
         assert (repair.added, repair.changed, repair.removed) == (0, 0, 0), before
     finally:

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from surveyapp.models import UnitLevel
 from surveyapp.services.access import scope_for
-from surveyapp.services.exports import safe_cell
-from surveyapp.services.par import par_table, save_scheme
+from surveyapp.services.exports.writers import safe_cell
 from surveyapp.services.periods import parse_period
+from surveyapp.services.reporting.par import par_table, save_scheme
 from tests.conftest import NOW
 from tests.factories import RATING_CODES, build_world, make_counter, make_unit, submit_response
 
@@ -214,7 +214,7 @@ def test_export_responses_streams_without_personal_data(
     app: Flask, session: Session, tmp_path: Path
 ) -> None:
     from surveyapp.models import ResponseStatus
-    from surveyapp.services import moderation
+    from surveyapp.services.collection import moderation
 
     world = build_world(session)
     first = submit_response(

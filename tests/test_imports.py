@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveyapp.models import AnswerCount, Channel, Response, Stream, Unit, UnitLevel
-from surveyapp.services.instruments import load_builtin_instruments
+from surveyapp.services.instruments.publishing import load_builtin_instruments
 from tests.conftest import NOW
 from tests.factories import make_counter, make_dossier
 

@@ -11,7 +11,7 @@ from flask import Flask
 from PIL import Image
 from sqlalchemy.orm import Session
 
-from surveyapp.services.qr import Poster, qr_png, render
+from surveyapp.services.org.qr import Poster, qr_png, render
 from tests.conftest import SurveyPage
 from tests.factories import full_answers, make_dossier, setup_counter
 

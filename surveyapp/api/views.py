@@ -20,10 +20,11 @@ from surveyapp.clock import now
 from surveyapp.db import get_session
 from surveyapp.errors import render_error
 from surveyapp.models import User, localized
-from surveyapp.services import api_tokens, dashboards, reporting
 from surveyapp.services.access import Scope, get_visible_unit, scope_for, visible_units
+from surveyapp.services.accounts import api_tokens
 from surveyapp.services.errors import N_, InvalidInput
 from surveyapp.services.periods import parse_period
+from surveyapp.services.reporting import dashboards, figures
 
 
 @bp.get("/health")
@@ -68,7 +69,7 @@ def unauthorized() -> ResponseReturnValue:
     return body, code, {"WWW-Authenticate": 'Bearer realm="surveyapp"'}
 
 
-def _figure(f: reporting.Figure, names: dict[str, dict[str, str]], locale: str) -> dict[str, Any]:
+def _figure(f: figures.Figure, names: dict[str, dict[str, str]], locale: str) -> dict[str, Any]:
     out = f.as_dict()
     if f.index.code in names:
         out["name"] = localized(names[f.index.code], locale)

@@ -17,7 +17,7 @@ from surveyapp.extensions import limiter, login_manager
 from surveyapp.limits import address_hash
 from surveyapp.models import User
 from surveyapp.security import local_target
-from surveyapp.services import accounts
+from surveyapp.services.accounts import officials
 from surveyapp.services.errors import InvalidInput
 from surveyapp.services.validation import parse_id
 
@@ -59,15 +59,15 @@ def login() -> ResponseReturnValue:
     status = 200
     if form.validate_on_submit():
         db = get_session()
-        policy = accounts.LoginPolicy(
+        policy = officials.LoginPolicy(
             max_failures=current_app.config["LOGIN_MAX_FAILURES"],
             lockout=timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]),
         )
         try:
-            user = accounts.authenticate(
+            user = officials.authenticate(
                 db, form.email.data, form.password.data, now(), policy, address_hash()
             )
-        except accounts.LoginFailed as error:
+        except officials.LoginFailed as error:
             db.commit()  # keep the failure count
             form.form_errors.append(error.render(gettext))
             status = 401
@@ -86,7 +86,7 @@ def login() -> ResponseReturnValue:
 @login_required
 def logout() -> ResponseReturnValue:
     db = get_session()
-    accounts.sign_out(db, db.get_one(User, current_user.id))
+    officials.sign_out(db, db.get_one(User, current_user.id))
     db.commit()
     logout_user()
     session.clear()
@@ -103,7 +103,7 @@ def change_password() -> ResponseReturnValue:
         db = get_session()
         user = db.get_one(User, current_user.id)
         try:
-            accounts.change_password(db, user, form.current.data, form.password.data, now())
+            officials.change_password(db, user, form.current.data, form.password.data, now())
         except InvalidInput as error:
             db.rollback()
             getattr(form, error.field or "current").errors.append(error.render(gettext))

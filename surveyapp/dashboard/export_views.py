@@ -18,10 +18,11 @@ from surveyapp.dashboard.views import _commit_or_form_error, scope
 from surveyapp.db import get_session
 from surveyapp.models import ExportJob, JobStatus
 from surveyapp.security import accepts_files
-from surveyapp.services import exports, jobs
 from surveyapp.services.access import visible_units
+from surveyapp.services.collection.tables import TableLimits
 from surveyapp.services.errors import N_, NotFound
-from surveyapp.services.tables import TableLimits
+from surveyapp.services.exports import jobs
+from surveyapp.services.exports import scores as score_files
 
 JOB_LABELS = {
     JobStatus.QUEUED: lazy_gettext("Đang chờ"),
@@ -75,7 +76,7 @@ def exports_page() -> ResponseReturnValue:
             appraisal = None
             upload = getattr(form, "appraisal", None)
             if upload is not None and upload.data and upload.data.filename:
-                appraisal = exports.read_appraisal(
+                appraisal = score_files.read_appraisal(
                     upload.data.filename,
                     upload.data.stream,
                     TableLimits.from_config(current_app.config),

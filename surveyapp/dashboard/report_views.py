@@ -15,13 +15,14 @@ from sqlalchemy import select
 from analysis.publication import Verdict
 from analysis.trends import Change, MannKendall
 from surveyapp.clock import now
-from surveyapp.dashboard import bp, charts
+from surveyapp.dashboard import bp, charts, report_pdf
 from surveyapp.dashboard.views import scope
 from surveyapp.db import get_session
 from surveyapp.models import Channel, RespondentType, ServiceField, Stream, Unit, localized
-from surveyapp.services import dashboards, report_pdf, reporting, units
 from surveyapp.services.access import get_visible_unit
+from surveyapp.services.org import units
 from surveyapp.services.periods import parse_period
+from surveyapp.services.reporting import dashboards, figures, ranking, tt01
 from surveyapp.templating import current_locale, format_number
 
 CHANNEL_LABELS = {
@@ -141,7 +142,7 @@ def filter_choices() -> dict[str, Any]:
     }
 
 
-def _bar(fig: reporting.Figure, label: str) -> charts.Bar:
+def _bar(fig: figures.Figure, label: str) -> charts.Bar:
     return charts.Bar(label, *fig.span, muted=fig.verdict.low_reliability, note=f"n={fig.n}")
 
 
@@ -172,13 +173,13 @@ def unit_charts(view: dashboards.UnitDashboard, locale: str) -> dict[str, Any]:
         ),
         "items": {
             code: charts.bar_chart(
-                [_bar(f, f.index.code) for f in figures],
+                [_bar(f, f.index.code) for f in item_figures],
                 gettext("Chỉ số theo câu hỏi, yếu tố %(code)s", code=code),
                 gettext("Thanh ngang: tỷ lệ hài lòng (%) từng câu; vạch đen: khoảng tin cậy 95%."),
                 label_width=90,
                 number=format_number,
             )
-            for code, figures in view.items.items()
+            for code, item_figures in view.items.items()
         },
     }
     total = sum(n for _, n in view.channels)
@@ -223,7 +224,7 @@ def unit_ranking(code: str) -> ResponseReturnValue:
     unit = get_visible_unit(db, scope(), code)
     query = dashboard_query()
     sort = request.args.get("sort", "rank")
-    table = dashboards.ranking(
+    table = ranking.ranking(
         db, unit, query, scope=scope(), timezone=current_app.config["TIMEZONE"], sort=sort
     )
     dots = [
@@ -263,7 +264,7 @@ def unit_tt01(code: str) -> ResponseReturnValue:
     db = get_session()
     unit = get_visible_unit(db, scope(), code)
     query = dashboard_query()
-    tables = dashboards.tt01_tables(
+    tables = tt01.tt01_tables(
         db,
         scope(),
         unit,
@@ -284,7 +285,7 @@ def unit_report(code: str) -> ResponseReturnValue:
     timezone = current_app.config["TIMEZONE"]
     view = dashboards.unit_dashboard(db, unit, query, scope=scope(), timezone=timezone)
     table = (
-        dashboards.ranking(db, unit, query, scope=scope(), timezone=timezone)
+        ranking.ranking(db, unit, query, scope=scope(), timezone=timezone)
         if any(scope().covers(child.id) for child in unit.children)
         else None
     )

@@ -25,12 +25,15 @@ from surveyapp.db import get_session
 from surveyapp.models import Channel, Instrument, Stream, UnitLevel
 from surveyapp.public.forms import posted_answers, survey_form_class
 from surveyapp.security import accepts_files
-from surveyapp.services import imports, instruments, setup, units
-from surveyapp.services import responses as response_service
 from surveyapp.services.access import Permission, get_visible_unit, visible_units
+from surveyapp.services.collection import imports, submissions, targets
+from surveyapp.services.collection.tables import TableLimits, open_table
 from surveyapp.services.errors import DefinitionError, InvalidInput, ServiceError
+from surveyapp.services.instruments import definitions, publishing
+from surveyapp.services.org import campaigns as campaign_service
+from surveyapp.services.org import fields as field_service
+from surveyapp.services.org import units
 from surveyapp.services.periods import parse_period
-from surveyapp.services.tables import TableLimits, open_table
 
 LEVEL_LABELS = {
     UnitLevel.PROVINCE: lazy_gettext("Tỉnh"),
@@ -46,7 +49,8 @@ STREAM_LABELS = {
 
 def _instrument_and_stream_choices(form: CampaignForm | ImportForm) -> None:
     form.instrument.choices = [
-        (str(i.id), f"{i.code} v{i.version}") for i in setup.published_instruments(get_session())
+        (str(i.id), f"{i.code} v{i.version}")
+        for i in publishing.published_instruments(get_session())
     ]
     form.stream.choices = [(s.value, str(label)) for s, label in STREAM_LABELS.items()]
 
@@ -151,7 +155,7 @@ def fields() -> ResponseReturnValue:
     if request.method == "POST":
         if form.validate_on_submit() and _commit_or_form_error(
             form,
-            lambda: setup.create_service_field(
+            lambda: field_service.create_service_field(
                 db, scope(), form.code.data, form.name_vi.data, form.name_en.data or "", now()
             ),
         ):
@@ -159,7 +163,7 @@ def fields() -> ResponseReturnValue:
             return redirect(url_for("dashboard.fields"), 303)
         code = 422
     return render_template(
-        "dashboard/fields.html", fields=setup.list_service_fields(db), form=form
+        "dashboard/fields.html", fields=field_service.list_service_fields(db), form=form
     ), code
 
 
@@ -177,7 +181,7 @@ def campaigns() -> ResponseReturnValue:
     if request.method == "POST":
         if form.validate_on_submit() and _commit_or_form_error(
             form,
-            lambda: setup.create_campaign(
+            lambda: campaign_service.create_campaign(
                 db,
                 scope(),
                 code=form.code.data,
@@ -197,7 +201,7 @@ def campaigns() -> ResponseReturnValue:
         code = 422
     return render_template(
         "dashboard/campaigns.html",
-        campaigns=setup.list_campaigns(db, scope()),
+        campaigns=campaign_service.list_campaigns(db, scope()),
         form=form,
         streams=STREAM_LABELS,
     ), code
@@ -206,7 +210,7 @@ def campaigns() -> ResponseReturnValue:
 @bp.post("/campaigns/<code>/close")
 @requires(Permission.MANAGE_SETUP)
 def close_campaign(code: str) -> ResponseReturnValue:
-    setup.close_campaign(get_session(), scope(), code, now())
+    campaign_service.close_campaign(get_session(), scope(), code, now())
     get_session().commit()
     flash(gettext("Đã kết thúc đợt khảo sát %(code)s.", code=code), "success")
     return redirect(url_for("dashboard.campaigns"), 303)
@@ -229,8 +233,8 @@ def manage_instruments() -> ResponseReturnValue:
             try:
                 raw = upload.file.data.stream.read()
                 text = raw.decode("utf-8-sig")
-                data = instruments.parse_definition(text, json_only=name.lower().endswith(".json"))
-                published = instruments.publish_instrument(db, data, now())
+                data = definitions.parse_definition(text, json_only=name.lower().endswith(".json"))
+                published = publishing.publish_instrument(db, data, now())
             except UnicodeDecodeError:
                 problems = [gettext("Tệp không phải văn bản UTF-8.")]
             except DefinitionError as error:
@@ -254,7 +258,7 @@ def manage_instruments() -> ResponseReturnValue:
         code = 422
     return render_template(
         "dashboard/instruments.html",
-        instruments=setup.published_instruments(db),
+        instruments=publishing.published_instruments(db),
         upload=upload,
         problems=problems,
     ), code
@@ -277,7 +281,7 @@ def import_responses() -> ResponseReturnValue:
             try:
                 chosen = db.get_one(Instrument, int(form.instrument.data))  # a validated choice
                 options = imports.ImportOptions(
-                    instrument=instruments.get_instrument(db, chosen.code, chosen.version),
+                    instrument=publishing.get_instrument(db, chosen.code, chosen.version),
                     timezone=current_app.config["TIMEZONE"],
                     scope=scope(),
                     now=now(),
@@ -347,7 +351,7 @@ def paper_entry() -> ResponseReturnValue:
     moment = datetime.combine(day, time(12), tzinfo=ZoneInfo(config["TIMEZONE"]))
     code = 200
     try:
-        target = response_service.counter_target(db, counter, moment, config["TIMEZONE"])
+        target = targets.counter_target(db, counter, moment, config["TIMEZONE"])
     except ServiceError as error:
         flash(error.render(gettext), "error")
         return render_template("dashboard/paper.html", choice=choice, form=None), 422
@@ -357,17 +361,17 @@ def paper_entry() -> ResponseReturnValue:
             if moment > now():
                 choice.day.errors.append(gettext("Ngày trên phiếu không thể ở tương lai."))
             else:
-                submission = response_service.Submission(
+                submission = submissions.Submission(
                     idempotency_key=form.idempotency_key.data,
                     answers=posted_answers(request.form, type(form)),
                     comment=form.comment.data,
                     dossier_code=form.dossier_code.data or None,
                 )
-                rules = response_service.Rules(
+                rules = submissions.Rules(
                     timezone=config["TIMEZONE"], comment_max_length=config["COMMENT_MAX_LENGTH"]
                 )
                 try:
-                    response_service.accept_submission(
+                    submissions.accept_submission(
                         db,
                         target=target,
                         channel=Channel.PAPER,

@@ -38,7 +38,7 @@ from surveyapp.db import get_session
 from surveyapp.errors import render_error
 from surveyapp.models import CaseStatus, ResponseStatus, Role
 from surveyapp.security import local_target
-from surveyapp.services import accounts, api_tokens, audit, cases, moderation, qr, units
+from surveyapp.services import audit
 from surveyapp.services.access import (
     ASSIGNABLE_ROLES,
     Permission,
@@ -47,9 +47,13 @@ from surveyapp.services.access import (
     scope_for,
     visible_units,
 )
+from surveyapp.services.accounts import api_tokens, officials
+from surveyapp.services.collection import moderation
 from surveyapp.services.errors import N_, InvalidInput, ServiceError
+from surveyapp.services.feedback import cases
+from surveyapp.services.instruments.snapshots import instrument_view
+from surveyapp.services.org import qr, units
 from surveyapp.services.periods import parse_period
-from surveyapp.services.snapshots import instrument_view
 from surveyapp.services.validation import parse_id
 
 ROLE_LABELS = {
@@ -210,7 +214,7 @@ def inbox() -> ResponseReturnValue:
             users=[],
         ), 400
     args = {k: v for k, v in request.args.items() if k != "after" and v}
-    users = accounts.list_users(db, scope()) if scope().can(Permission.HANDLE_CASES) else []
+    users = officials.list_users(db, scope()) if scope().can(Permission.HANDLE_CASES) else []
     return render_template(
         "dashboard/inbox.html",
         page=page,
@@ -312,7 +316,7 @@ def show_case(case_id: int) -> ResponseReturnValue:
         ],
         instrument=view,
         history=audit.history(db, "case", case.id),
-        people={u.id: u.email for u in accounts.list_users(db, scope())},
+        people={u.id: u.email for u in officials.list_users(db, scope())},
         moment=now(),
         response_statuses=moderation.SETTABLE,
     ), code
@@ -489,7 +493,7 @@ def users() -> ResponseReturnValue:
         if form.validate_on_submit():
             created = _commit_or_form_error(
                 form,
-                lambda: accounts.create_user(
+                lambda: officials.create_user(
                     db,
                     email=form.email.data,
                     password=form.password.data,
@@ -506,7 +510,7 @@ def users() -> ResponseReturnValue:
         code = 422
     return render_template(
         "dashboard/users.html",
-        users=accounts.list_users(db, scope()),
+        users=officials.list_users(db, scope()),
         form=form,
         roles=ASSIGNABLE_ROLES[scope().role],
         units=visible_units(db, scope()),
@@ -522,7 +526,7 @@ def update_user(user_id: int) -> ResponseReturnValue:
     except ValueError:
         abort(400)
     try:
-        accounts.update_user(
+        officials.update_user(
             db,
             scope(),
             user_id,

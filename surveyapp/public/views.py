@@ -36,11 +36,12 @@ from surveyapp.public.forms import (
     posted_answers,
     survey_form_class,
 )
-from surveyapp.services import cases, links
-from surveyapp.services import responses as response_service
-from surveyapp.services.anomalies import AnomalyRule
+from surveyapp.services.collection import submissions, targets
+from surveyapp.services.collection.anomalies import AnomalyRule
 from surveyapp.services.errors import InvalidInput, NotFound
-from surveyapp.services.snapshots import InstrumentView
+from surveyapp.services.feedback import cases
+from surveyapp.services.instruments.snapshots import InstrumentView
+from surveyapp.services.org import links
 
 TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
 FETCH_HEADER = "X-Survey-Fetch"
@@ -66,9 +67,9 @@ def _token_or_404(token: str) -> str:
     return token
 
 
-def rules() -> response_service.Rules:
+def rules() -> submissions.Rules:
     config = current_app.config
-    return response_service.Rules(
+    return submissions.Rules(
         timezone=config["TIMEZONE"],
         comment_max_length=config["COMMENT_MAX_LENGTH"],
         revision_window=timedelta(hours=config["DOSSIER_REVISION_HOURS"]),
@@ -87,19 +88,19 @@ def rules() -> response_service.Rules:
 @bp.record_once
 def _keep_targets(state: BlueprintSetupState) -> None:
     app = state.app
-    targets = response_service.CounterTargets(app.config["SURVEY_TARGET_CACHE_SECONDS"])
-    targets.watch(app.extensions["surveyapp.sessionmaker"])
-    app.extensions["surveyapp.counter_targets"] = targets
+    cache = targets.CounterTargets(app.config["SURVEY_TARGET_CACHE_SECONDS"])
+    cache.watch(app.extensions["surveyapp.sessionmaker"])
+    app.extensions["surveyapp.counter_targets"] = cache
 
 
-def _counter_target(token: str) -> response_service.Target:
-    targets: response_service.CounterTargets = current_app.extensions["surveyapp.counter_targets"]
-    return targets.get(
+def _counter_target(token: str) -> targets.Target:
+    cache: targets.CounterTargets = current_app.extensions["surveyapp.counter_targets"]
+    return cache.get(
         get_session(), _token_or_404(token), clock_now(), current_app.config["TIMEZONE"]
     )
 
 
-def _dossier_target(token: str) -> response_service.Target:
+def _dossier_target(token: str) -> targets.Target:
     db = get_session()
     config = current_app.config
     dossier = links.dossier_from_token(
@@ -108,7 +109,7 @@ def _dossier_target(token: str) -> response_service.Target:
         _token_or_404(token),
         timedelta(days=config["DOSSIER_LINK_MAX_AGE_DAYS"]),
     )
-    return response_service.dossier_target(db, dossier, clock_now(), config["TIMEZONE"])
+    return targets.dossier_target(db, dossier, clock_now(), config["TIMEZONE"])
 
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
@@ -133,7 +134,7 @@ def show_dossier_survey(token: str) -> ResponseReturnValue:
 
 
 def _survey(
-    target: response_service.Target,
+    target: targets.Target,
     channel: Channel,
     thanks_endpoint: str,
     token: str,
@@ -143,7 +144,7 @@ def _survey(
     instrument = target.instrument
     previous = None
     if target.dossier is not None:
-        previous = response_service.find_rating(get_session(), target.dossier)
+        previous = submissions.find_rating(get_session(), target.dossier)
     form_class = survey_form_class(instrument, config["COMMENT_MAX_LENGTH"])
     status = 200
     if request.method == "POST":
@@ -238,7 +239,7 @@ def _done(thanks_url: str) -> ResponseReturnValue:
 
 
 def _store(
-    target: response_service.Target,
+    target: targets.Target,
     channel: Channel,
     envelope: SurveyFormBase,
     answers: dict[str, int | str],
@@ -250,7 +251,7 @@ def _store(
     minutes (back, then send on a page the browser fetched anew) is taken as a resubmission.
     """
     db = get_session()
-    submission = response_service.Submission(
+    submission = submissions.Submission(
         idempotency_key=envelope.idempotency_key.data,
         answers=answers,
         comment=envelope.comment.data,
@@ -258,7 +259,7 @@ def _store(
         dossier_code=envelope.dossier_code.data or None,
         locale=str(get_locale()),
     )
-    fingerprint = response_service.answers_digest(
+    fingerprint = submissions.answers_digest(
         {**submission.answers, "_comment": submission.comment or "", "_at": request.path}
     )
     last = session.get("last_submission")
@@ -273,7 +274,7 @@ def _store(
         return None
     for attempt in range(2):
         try:
-            response, _created = response_service.accept_submission(
+            response, _created = submissions.accept_submission(
                 db,
                 target=target,
                 channel=channel,

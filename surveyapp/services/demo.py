@@ -33,18 +33,14 @@ from surveyapp.models import (
     User,
 )
 from surveyapp.services.access import SYSTEM, scope_for
-from surveyapp.services.accounts import create_user
-from surveyapp.services.cases import CasePolicy, add_working_days
-from surveyapp.services.instruments import load_builtin_instruments
-from surveyapp.services.par import save_scheme
-from surveyapp.services.responses import (
-    NewResponse,
-    apply_profile_column,
-    insert_responses,
-    local_period,
-    new_receipt_code,
-)
-from surveyapp.services.units import save_counter, save_unit
+from surveyapp.services.accounts.officials import create_user
+from surveyapp.services.collection.bulk import NewResponse, insert_responses
+from surveyapp.services.collection.submissions import apply_profile_column, new_receipt_code
+from surveyapp.services.feedback.cases import CasePolicy, add_working_days
+from surveyapp.services.instruments.publishing import load_builtin_instruments
+from surveyapp.services.org.units import save_counter, save_unit
+from surveyapp.services.periods import local_period
+from surveyapp.services.reporting.par import save_scheme
 
 PROVINCE = ("AL", "Tỉnh An Lạc", "An Lac Province")
 DEPARTMENTS = [

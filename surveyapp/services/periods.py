@@ -143,3 +143,13 @@ def trailing_months(period: Period, count: int = 12) -> Period:
         year, month = year - 1, month + 12
     start, end = date(year, month, 1), _month_end(period.end.year, period.end.month)
     return Period(f"{start.isoformat()}{RANGE_SEPARATOR}{end.isoformat()}", start, end)
+
+
+def local_period(moment: datetime, timezone: str) -> int:
+    """The YYYYMM month of ``moment`` in the province's time zone."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    return local.year * 100 + local.month
+
+
+def local_date(moment: datetime, timezone: str) -> date:
+    return moment.astimezone(ZoneInfo(timezone)).date()

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import re
 
-from surveyapp.services.errors import N_, InvalidInput
+from sqlalchemy import select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from surveyapp.services.errors import N_, Conflict, InvalidInput
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
 # Row errors of uploads and instrument problems are Vietnamese only; the UI message is translated.
@@ -65,3 +68,11 @@ def parse_id(text: str | None) -> int | None:
         return None
     value = int(text)
     return value if value > 0 else None
+
+
+def new_code(session: Session, column: InstrumentedAttribute[str], code: str) -> str:
+    """A stripped code that is well formed and not used yet in ``column``."""
+    code = check_code(code)
+    if session.scalar(select(column).where(column == code)):
+        raise Conflict(N_("Mã này đã tồn tại."), field="code")
+    return code

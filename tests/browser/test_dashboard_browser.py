@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from surveyapp.models import Case, CaseStatus, UnitLevel
 from surveyapp.services.access import SYSTEM
-from surveyapp.services.exports import scores_export
+from surveyapp.services.exports.scores import scores_export
 from surveyapp.services.periods import parse_period
 from tests.browser.conftest import save_screenshot
 from tests.conftest import NOW

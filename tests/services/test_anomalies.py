@@ -12,9 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveyapp.models import Channel, Response
-from surveyapp.services.anomalies import AnomalyRule, is_low_set
-from surveyapp.services.responses import Rules, Submission, accept_submission, counter_target
-from surveyapp.services.snapshots import instrument_view
+from surveyapp.services.collection.anomalies import AnomalyRule, is_low_set
+from surveyapp.services.collection.submissions import Rules, Submission, accept_submission
+from surveyapp.services.collection.targets import counter_target
+from surveyapp.services.instruments.snapshots import instrument_view
 from tests.conftest import NOW
 from tests.factories import RATING_CODES, full_answers, make_counter, setup_counter
 

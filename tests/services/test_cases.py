@@ -16,9 +16,10 @@ from surveyapp.models import (
     ResponseStatus,
     Role,
 )
-from surveyapp.services import cases, moderation
 from surveyapp.services.access import Forbidden, scope_for
+from surveyapp.services.collection import moderation
 from surveyapp.services.errors import InvalidInput, NotFound
+from surveyapp.services.feedback import cases
 from surveyapp.services.periods import parse_period
 from tests.conftest import NOW
 from tests.factories import build_world, full_answers, make_user, submit_response

@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 
 from analysis import PublicationRules, wilson
 from surveyapp.models import Channel, Dossier, Instrument, Role, Stream
-from surveyapp.services import dashboards
 from surveyapp.services.access import SYSTEM
+from surveyapp.services.collection.submissions import Rules, Submission, accept_submission
+from surveyapp.services.collection.targets import dossier_target
 from surveyapp.services.errors import InvalidInput
 from surveyapp.services.periods import months_of, parse_period, previous_period, trailing_months
-from surveyapp.services.reporting import Filters
-from surveyapp.services.responses import Rules, Submission, accept_submission, dossier_target
+from surveyapp.services.reporting import dashboards, ranking, tt01
+from surveyapp.services.reporting.counts import Filters
 from tests.conftest import NOW
 from tests.factories import (
     build_world,
@@ -154,13 +155,13 @@ def test_sample_progress_uses_yamane_on_returned_dossiers(session: Session, worl
 
 def test_ranking_children_with_funnel_and_ties(session: Session, world: dict) -> None:
     p = world["units"]["p"]
-    table = dashboards.ranking(
+    table = ranking.ranking(
         session, p, dashboards.Query(parse_period("2026")), scope=SYSTEM, timezone=TZ, rules=OPEN
     )
     assert [(r.unit.code, r.rank) for r in table.rows] == [("P.D2", 1), ("P.D1", 2)]
     assert table.rows[1].has_children  # D1 has commune X
     assert table.centre == pytest.approx((0.65 * 3 + 1.0 * 2) / 5)
-    by_name = dashboards.ranking(
+    by_name = ranking.ranking(
         session,
         p,
         dashboards.Query(parse_period("2026")),
@@ -170,12 +171,12 @@ def test_ranking_children_with_funnel_and_ties(session: Session, world: dict) ->
         sort="n",
     )
     assert [r.unit.code for r in by_name.rows] == ["P.D1", "P.D2"]
-    strict = dashboards.ranking(
+    strict = ranking.ranking(
         session, p, dashboards.Query(parse_period("2026")), scope=SYSTEM, timezone=TZ
     )
     assert all(r.rank is None for r in strict.rows)  # n < 10: hidden, never ranked
     with pytest.raises(InvalidInput):
-        dashboards.ranking(
+        ranking.ranking(
             session, p, dashboards.Query(parse_period("2026")), scope=SYSTEM, timezone=TZ, sort="x"
         )
 
@@ -200,9 +201,9 @@ def test_tt01_scores_per_agency_and_official_with_minimum(session: Session) -> N
     d1 = world["units"]["d1"]
     official = make_user(session, "canbo@x.vn", Role.COUNTER_STAFF, d1)
     quiet = make_user(session, "it@x.vn", Role.COUNTER_STAFF, d1)
-    tt01 = session.scalar(select(Instrument).where(Instrument.code == "TT01"))
+    form = session.scalar(select(Instrument).where(Instrument.code == "TT01"))
     make_campaign(
-        session, [world["units"]["p"]], code="TT01-2026", instrument=tt01, stream=Stream.OFFICIAL
+        session, [world["units"]["p"]], code="TT01-2026", instrument=form, stream=Stream.OFFICIAL
     )
     session.commit()
     # The official's three dossiers: T1 = 2, 1, 0 → 1.0; T7 = 2, 2, 1 → 5/3 → 1.7.
@@ -212,7 +213,7 @@ def test_tt01_scores_per_agency_and_official_with_minimum(session: Session) -> N
     # One rating for the other official, below the minimum of 2.
     tt01_rating(session, make_dossier(session, d1, code="HS-Q", receiving_user_id=quiet.id), {})
     session.commit()
-    tables = dashboards.tt01_tables(
+    tables = tt01.tt01_tables(
         session, SYSTEM, world["units"]["p"], parse_period("2026"), min_ratings=2, timezone=TZ
     )
     officials = {r.key: r for r in tables.officials}

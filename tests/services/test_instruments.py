@@ -11,12 +11,11 @@ from sqlalchemy.orm import Session
 from surveyapp.models import Instrument, Item, ItemKind
 from surveyapp.models.instrument import PublishedInstrumentError
 from surveyapp.services.errors import Conflict, DefinitionError
-from surveyapp.services.instruments import (
+from surveyapp.services.instruments.definitions import parse_definition, validate_definition
+from surveyapp.services.instruments.publishing import (
     get_instrument,
     load_builtin_instruments,
-    parse_definition,
     publish_instrument,
-    validate_definition,
 )
 from tests.conftest import NOW
 

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from surveyapp.models import Role, UnitLevel
 from surveyapp.services.access import Forbidden, scope_for
 from surveyapp.services.errors import InvalidInput
-from surveyapp.services.par import par_table, save_scheme
 from surveyapp.services.periods import parse_period
+from surveyapp.services.reporting.par import par_table, save_scheme
 from tests.conftest import NOW
 from tests.factories import RATING_CODES, build_world, make_counter, make_unit, submit_response
 

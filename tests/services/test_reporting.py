@@ -12,15 +12,16 @@ from sqlalchemy.orm import Session
 
 from analysis import find
 from surveyapp.models import AnswerCount, Instrument, ResponseStatus, Unit
-from surveyapp.services import moderation, reporting
 from surveyapp.services.access import scope_for
+from surveyapp.services.collection import moderation, rollup
+from surveyapp.services.instruments.snapshots import instrument_view
 from surveyapp.services.periods import parse_period
-from surveyapp.services.snapshots import instrument_view
+from surveyapp.services.reporting import counts
 from tests.conftest import NOW
 from tests.factories import RATING_CODES, build_world, submit_response
 
 
-def rollup(session: Session) -> dict:
+def rollup_cells(session: Session) -> dict:
     rows = session.execute(
         select(
             AnswerCount.unit_id,
@@ -35,9 +36,7 @@ def rollup(session: Session) -> dict:
 
 
 def raw(session: Session) -> dict:
-    return {
-        (u, p, s, i, v): n for u, p, s, i, v, n in session.execute(reporting._raw_counts_query())
-    }
+    return {(u, p, s, i, v): n for u, p, s, i, v, n in session.execute(rollup._raw_counts_query())}
 
 
 def test_rollup_equals_raw_after_random_writes(app: Flask, session: Session) -> None:
@@ -55,7 +54,7 @@ def test_rollup_equals_raw_after_random_writes(app: Flask, session: Session) -> 
     for response in rng.sample(responses, 5):
         moderation.set_response_status(session, par, response.id, ResponseStatus.SPAM, NOW)
     session.commit()
-    assert rollup(session) == raw(session)
+    assert rollup_cells(session) == raw(session)
     assert len(raw(session)) > 100
     # Corrupt the rollup: the rebuild puts it right and says what it fixed.
     session.execute(
@@ -72,7 +71,7 @@ def test_rollup_equals_raw_after_random_writes(app: Flask, session: Session) -> 
     assert result.exit_code == 0
     assert "thêm" in result.output
     session.expire_all()
-    assert rollup(session) == raw(session)
+    assert rollup_cells(session) == raw(session)
     again = app.test_cli_runner().invoke(args=["rebuild-rollups"]).output
     assert "thêm 0, sửa 0, bỏ 0" in again
 
@@ -91,9 +90,7 @@ def test_unit_table_matches_a_direct_count(session: Session) -> None:
             select(Unit).where(Unit.code.in_(["P.D1", "P.D1.X", "P.D2"])).order_by(Unit.code)
         )
     )
-    rows = {
-        r.unit.code: r for r in reporting.unit_table(session, units, parse_period("2026"), view)
-    }
+    rows = {r.unit.code: r for r in counts.unit_table(session, units, parse_period("2026"), view)}
     # P.D1 covers itself and P.D1.X: S15 has 2 valid answers (5 and 2; X said "don't know").
     s15 = find(rows["P.D1"].index, "S15")
     assert (s15.satisfied, s15.valid) == (1, 2)
@@ -105,14 +102,14 @@ def test_unit_table_matches_a_direct_count(session: Session) -> None:
     assert rows["P.D2"].index.value is None
     assert rows["P.D2"].respondents == 0
     # Outside the period: nothing.
-    empty = reporting.unit_table(session, units[:1], parse_period("2025"), view)[0]
+    empty = counts.unit_table(session, units[:1], parse_period("2025"), view)[0]
     assert empty.index.value is None
     assert session.scalar(select(func.count()).select_from(AnswerCount)) > 0
 
 
 def test_raw_counting_with_filters_agrees_with_the_rollup(session: Session) -> None:
     from surveyapp.models import Channel
-    from surveyapp.services.reporting import Filters, counts_by_unit, counts_by_unit_filtered
+    from surveyapp.services.reporting.counts import Filters, counts_by_unit, counts_by_unit_filtered
 
     world = build_world(session)
     rng = random.Random(9)
@@ -141,10 +138,8 @@ def test_custom_range_counts_only_those_days(session: Session) -> None:
     instrument = session.scalars(select(Instrument).where(Instrument.code == "COUNTER")).one()
     view = instrument_view(session, instrument.id, instrument.source_hash)
     unit = session.scalars(select(Unit).where(Unit.code == "P.D1")).one()
-    whole = reporting.unit_table(session, [unit], parse_period("2026-06"), view)[0]
-    first_half = reporting.unit_table(
-        session, [unit], parse_period("2026-06-01..2026-06-20"), view
-    )[0]
+    whole = counts.unit_table(session, [unit], parse_period("2026-06"), view)[0]
+    first_half = counts.unit_table(session, [unit], parse_period("2026-06-01..2026-06-20"), view)[0]
     assert whole.respondents == 2
     assert whole.index.percent() == Decimal("50.00")
     assert first_half.respondents == 1
@@ -177,7 +172,7 @@ def test_rollup_equals_raw_after_imports(app: Flask, session: Session, tmp_path)
     )
     assert result.exit_code == 0, result.output
     session.expire_all()
-    assert rollup(session) == raw(session)
+    assert rollup_cells(session) == raw(session)
     assert sum(raw(session).values()) == sum(
         1 for line in lines for v in line.split(",")[2:] if v != ""
     )

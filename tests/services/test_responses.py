@@ -18,18 +18,17 @@ from surveyapp.models import (
     Response,
     Stream,
 )
-from surveyapp.services.errors import Conflict, Gone, InvalidInput
-from surveyapp.services.responses import (
+from surveyapp.services.collection.submissions import (
     Rules,
     Submission,
     accept_submission,
     check_answers,
-    count_reportable_by_unit,
-    counter_target,
-    dossier_target,
-    local_period,
 )
-from surveyapp.services.snapshots import InstrumentView, ItemView
+from surveyapp.services.collection.targets import counter_target, dossier_target
+from surveyapp.services.errors import Conflict, Gone, InvalidInput
+from surveyapp.services.instruments.snapshots import InstrumentView, ItemView
+from surveyapp.services.periods import local_period
+from surveyapp.services.reporting.counts import count_reportable_by_unit
 from tests.conftest import NOW
 from tests.factories import full_answers, make_dossier, make_unit, setup_counter
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from surveyapp.models import Unit, UnitLevel
 from surveyapp.services.access import SYSTEM
 from surveyapp.services.errors import InvalidInput
-from surveyapp.services.units import save_unit, subtree_ids
+from surveyapp.services.org.units import save_unit, subtree_ids
 
 
 def test_moving_a_unit_moves_its_subtree(session: Session) -> None:

@@ -70,7 +70,7 @@ def test_unknown_inactive_and_locked_accounts_read_the_same_and_cost_the_same(
     same time) whatever the cause: nobody learns which e-mails have accounts."""
     from argon2 import PasswordHasher
 
-    from surveyapp.services import accounts
+    from surveyapp.services.accounts import officials
 
     checks: list[str] = []
 
@@ -80,7 +80,7 @@ def test_unknown_inactive_and_locked_accounts_read_the_same_and_cost_the_same(
             return super().verify(hash, password)
 
     monkeypatch.setattr(
-        accounts, "_HASHER", CountingHasher(time_cost=1, memory_cost=64, parallelism=1)
+        officials, "_HASHER", CountingHasher(time_cost=1, memory_cost=64, parallelism=1)
     )
     inactive = make_user(session, "nghi@example.vn", Role.COUNTER_STAFF, official.unit)
     inactive.is_active = False

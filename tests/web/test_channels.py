@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveyapp.models import Channel, Response, Stream
-from surveyapp.services.links import dossier_token
+from surveyapp.services.org.links import dossier_token
 from tests.conftest import IN_CI, NOW, SurveyPage, make_app
 from tests.factories import full_answers, make_dossier, setup_counter
 

@@ -309,7 +309,7 @@ def test_another_worker_sees_a_retired_token_within_the_cache_age(
     app: Flask, database_url: str, survey: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each worker keeps its own cache: a change made elsewhere shows within its age."""
-    import surveyapp.services.responses as responses
+    import surveyapp.services.collection.targets as targets
     from surveyapp.models import CounterToken
 
     client = app.test_client()
@@ -320,8 +320,8 @@ def test_another_worker_sees_a_retired_token_within_the_cache_age(
         elsewhere.commit()
     other.extensions["surveyapp.engine"].dispose()
     assert client.get(survey).status_code == 200  # still within SURVEY_TARGET_CACHE_SECONDS
-    later = responses.time.monotonic() + app.config["SURVEY_TARGET_CACHE_SECONDS"]
-    monkeypatch.setattr(responses.time, "monotonic", lambda: later)
+    later = targets.time.monotonic() + app.config["SURVEY_TARGET_CACHE_SECONDS"]
+    monkeypatch.setattr(targets.time, "monotonic", lambda: later)
     assert client.get(survey).status_code == 404
 
 

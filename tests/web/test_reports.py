@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveyapp.models import ExportJob, UnitLevel
-from surveyapp.services import exports
 from surveyapp.services.access import SYSTEM
+from surveyapp.services.exports import scores
 from surveyapp.services.periods import parse_period
 from tests import conftest
 from tests.conftest import NOW, AuthActions, export_responses_csv, wait_for_job
@@ -265,7 +265,7 @@ def test_scores_export_runs_in_the_background_and_matches_the_engine(
     header_at = next(i for i, row in enumerate(rows) if row and row[0] == "unit_code")
     header = rows[header_at]
     got = {row[0]: dict(zip(header, row, strict=True)) for row in rows[header_at + 1 :] if row[0]}
-    expected = exports.scores_export(
+    expected = scores.scores_export(
         session,
         scope=SYSTEM,
         parent=world["units"]["p"],

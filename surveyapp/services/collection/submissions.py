@@ -1,49 +1,41 @@
-"""Accepting a citizen's submission: check, store answers, keep the rollup in step."""
+"""Accepting a citizen's submission: check the answers, store them (or revise a dossier's rating),
+keep the rollup in step, open a feedback case when one is needed."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from itertools import chain
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, event, func, insert, select, text, update
-from sqlalchemy.dialects import sqlite
-from sqlalchemy.orm import Session, contains_eager, selectinload, sessionmaker
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, selectinload
 
 from surveyapp.models import (
     Answer,
-    AnswerCount,
-    Campaign,
     Channel,
     Comment,
-    Counter,
-    CounterToken,
     Dossier,
     Item,
     ItemKind,
     RespondentType,
     Response,
     ResponseStatus,
-    Stream,
-    Unit,
-    campaign_units,
 )
-from surveyapp.services.anomalies import (
+from surveyapp.services.collection.anomalies import (
     WATCHED_CHANNELS,
     AnomalyRule,
     is_low_set,
     note_submission,
 )
-from surveyapp.services.cases import CasePolicy, open_case_if_needed
+from surveyapp.services.collection.rollup import add_to_rollup, rollup_keys
+from surveyapp.services.collection.targets import Target
 from surveyapp.services.errors import N_, Conflict, Gone, InvalidInput
-from surveyapp.services.snapshots import InstrumentView, ItemView, instrument_view
-from surveyapp.services.units import ancestor_ids, resolve_counter_token
+from surveyapp.services.feedback.cases import CasePolicy, open_case_if_needed
+from surveyapp.services.instruments.snapshots import InstrumentView, ItemView
+from surveyapp.services.periods import local_date, local_period
 
 RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud or typed safely
 
@@ -61,45 +53,11 @@ class Submission:
     extra: Mapping[str, str] = field(default_factory=dict)
 
 
-def local_period(moment: datetime, timezone: str) -> int:
-    """The YYYYMM month of ``moment`` in the province's time zone."""
-    local = moment.astimezone(ZoneInfo(timezone))
-    return local.year * 100 + local.month
-
-
-def local_date(moment: datetime, timezone: str) -> date:
-    return moment.astimezone(ZoneInfo(timezone)).date()
-
-
 def new_receipt_code() -> str:
     return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(10))
 
 
-# Built once: constructing a statement costs more than running it on the survey's hot path.
-_OPEN_CAMPAIGN = (
-    select(Campaign)
-    .join(campaign_units, campaign_units.c.campaign_id == Campaign.id)
-    .join(Campaign.instrument)
-    .options(contains_eager(Campaign.instrument))
-    .where(
-        campaign_units.c.unit_id.in_(bindparam("unit_ids", expanding=True)),
-        Campaign.stream == bindparam("stream"),
-        Campaign.is_closed.is_(False),
-        Campaign.starts_on <= bindparam("day"),
-        Campaign.ends_on >= bindparam("day"),
-    )
-    .order_by(Campaign.starts_on.desc(), Campaign.id.desc())
-    .limit(1)
-)
 _RESPONSE_ID_BY_KEY = select(Response.id).where(Response.idempotency_key == bindparam("key"))
-
-
-def find_open_campaign(session: Session, unit: Unit, day: date, stream: Stream) -> Campaign | None:
-    """The newest open campaign of ``stream`` that covers ``unit`` (directly or via an ancestor)."""
-    found = session.execute(
-        _OPEN_CAMPAIGN, {"unit_ids": ancestor_ids(unit), "stream": stream, "day": day}
-    ).first()
-    return found[0] if found else None
 
 
 def find_response_by_key(session: Session, idempotency_key: str) -> Response | None:
@@ -141,42 +99,6 @@ def check_answers(
 
 
 @dataclass(frozen=True)
-class Place:
-    """A unit or counter as a survey page needs it: plain values, safe to keep between requests."""
-
-    id: int
-    name: str
-
-
-@dataclass(frozen=True)
-class OpenCampaign:
-    """The campaign a submission joins, as it was when the target was resolved."""
-
-    id: int
-    stream: Stream
-    starts_on: date
-    ends_on: date
-
-    @classmethod
-    def of(cls, campaign: Campaign) -> OpenCampaign:
-        return cls(campaign.id, campaign.stream, campaign.starts_on, campaign.ends_on)
-
-    def is_open_on(self, day: date) -> bool:
-        return self.starts_on <= day <= self.ends_on
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where a submission goes: the unit, its open campaign, and the counter or dossier."""
-
-    unit: Place
-    campaign: OpenCampaign
-    instrument: InstrumentView
-    counter: Place | None = None
-    dossier: Dossier | None = None  # fixed by a signed per-dossier link
-
-
-@dataclass(frozen=True)
 class Rules:
     """Limits from configuration."""
 
@@ -192,107 +114,6 @@ class Rules:
         return CasePolicy(
             self.timezone, self.case_due_working_days, self.low_rating_max, self.holidays
         )
-
-
-def counter_target(session: Session, counter: Counter, now: datetime, timezone: str) -> Target:
-    """The general-stream campaign open today at the counter's unit, or Gone."""
-    return _target(
-        session,
-        counter.unit,
-        local_date(now, timezone),
-        Stream.GENERAL,
-        N_("Đợt khảo sát tại quầy này đã kết thúc hoặc chưa bắt đầu."),
-        counter=Place(counter.id, counter.name),
-    )
-
-
-def _target(
-    session: Session,
-    unit: Unit,
-    day: date,
-    stream: Stream,
-    closed: str,
-    counter: Place | None = None,
-    dossier: Dossier | None = None,
-) -> Target:
-    """The target at ``unit`` with the campaign of ``stream`` open on ``day``; else Gone(closed)."""
-    campaign = find_open_campaign(session, unit, day, stream)
-    if campaign is None:
-        raise Gone(closed)
-    return Target(
-        unit=Place(unit.id, unit.name),
-        campaign=OpenCampaign.of(campaign),
-        instrument=instrument_view(
-            session, campaign.instrument_id, campaign.instrument.source_hash
-        ),
-        counter=counter,
-        dossier=dossier,
-    )
-
-
-class CounterTargets:
-    """Counter tokens resolved to their targets, kept for ``max_age`` seconds (one per app).
-
-    A form and its submission both need the counter, its unit, the open campaign and the
-    instrument: resolving them was a third of the survey's cost. A commit through ``sessions``
-    that changes a unit, counter, token or campaign empties the cache at once (see ``watch``);
-    another process sees such a change within ``max_age`` seconds. The date is checked on every
-    use, so a campaign still ends on its last day.
-    """
-
-    WATCHED = (Unit, Counter, CounterToken, Campaign)
-
-    def __init__(self, max_age: float) -> None:
-        self.max_age = max_age
-        self._entries: dict[str, tuple[float, Target]] = {}
-
-    def get(self, session: Session, token: str, now: datetime, timezone: str) -> Target:
-        """The target of an active counter token; NotFound or Gone as ``counter_target``."""
-        entry = self._entries.get(token)
-        if (
-            entry is not None
-            and time.monotonic() - entry[0] < self.max_age
-            and entry[1].campaign.is_open_on(local_date(now, timezone))
-        ):
-            return entry[1]
-        target = counter_target(session, resolve_counter_token(session, token), now, timezone)
-        if self.max_age > 0:
-            self._entries[token] = (time.monotonic(), target)
-        return target
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-    def watch(self, sessions: sessionmaker[Session]) -> None:
-        """Empty the cache after each commit of ``sessions`` that changed a watched object."""
-
-        def note(session: Session, _context: Any, _instances: Any) -> None:
-            changed = chain(session.new, session.dirty, session.deleted)
-            if any(isinstance(obj, self.WATCHED) for obj in changed):
-                session.info["targets_changed"] = True
-
-        def committed(session: Session) -> None:
-            if session.info.pop("targets_changed", False):
-                self.clear()
-
-        def rolled_back(session: Session, _previous: Any) -> None:
-            session.info.pop("targets_changed", None)
-
-        event.listen(sessions, "before_flush", note)
-        event.listen(sessions, "after_commit", committed)
-        event.listen(sessions, "after_soft_rollback", rolled_back)
-
-
-def dossier_target(session: Session, dossier: Dossier, now: datetime, timezone: str) -> Target:
-    """The official-stream campaign open today at the dossier's unit, or Gone."""
-    return _target(
-        session,
-        session.get_one(Unit, dossier.unit_id),
-        local_date(now, timezone),
-        Stream.OFFICIAL,
-        N_("Hiện không có đợt đánh giá nào đang mở cho hồ sơ này."),
-        dossier=dossier,
-    )
 
 
 def answers_digest(answers: Mapping[str, int | str]) -> str:
@@ -523,138 +344,3 @@ def find_dossier_for_rating(session: Session, unit_id: int, code: str) -> Dossie
     if session.scalar(select(Response.id).where(Response.dossier_id == dossier.id)):
         raise Conflict(N_("Hồ sơ này đã được đánh giá."), field="dossier_code")
     return dossier
-
-
-RollupKey = tuple[int, int, str, int, int]  # unit_id, period, stream, item_id, level
-ROLLUP_KEY_COLUMNS = ("unit_id", "period", "stream", "item_id", "level")
-
-
-def rollup_keys(response: Response) -> list[RollupKey]:
-    """The rollup cells an ORM response adds to (none unless it is reportable)."""
-    if response.status is not ResponseStatus.REPORTABLE:
-        return []
-    return [
-        (response.unit_id, response.period, Stream(response.stream).value, a.item_id, a.value)
-        for a in response.answers
-        if a.value is not None
-    ]
-
-
-def add_to_rollup(session: Session, keys: Iterable[RollupKey], sign: int = 1) -> None:
-    """Add (or with sign=-1 remove) one count per key to ``answer_counts``, in one statement."""
-    deltas: dict[RollupKey, int] = {}
-    for key in keys:
-        deltas[key] = deltas.get(key, 0) + sign
-    if not deltas:
-        return
-    rows = [
-        {
-            "unit_id": k[0],
-            "period": k[1],
-            "stream": k[2],
-            "item_id": k[3],
-            "level": k[4],
-            "count": v,
-        }
-        for k, v in sorted(deltas.items())  # one lock order for every writer: no deadlocks
-    ]
-    connection = session.connection()
-    table = AnswerCount.__table__
-    if sign < 0:
-        # Removing counts: a plain UPDATE (an upsert would check the negative row first).
-        connection.execute(
-            update(table)
-            .where(*(table.c[k] == bindparam(f"k_{k}") for k in ROLLUP_KEY_COLUMNS))
-            .values(count=table.c.count + bindparam("delta")),
-            [
-                {"delta": row["count"], **{f"k_{k}": row[k] for k in ROLLUP_KEY_COLUMNS}}
-                for row in rows
-            ],
-        )
-        return
-    if connection.dialect.name == "postgresql":
-        # One statement with array parameters, whatever the number of cells.
-        columns = {k: [row[k] for row in rows] for k in (*ROLLUP_KEY_COLUMNS, "count")}
-        connection.execute(_PG_ROLLUP_UPSERT, columns)
-        return
-    stmt = sqlite.insert(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=list(ROLLUP_KEY_COLUMNS),
-        set_={"count": table.c.count + stmt.excluded["count"]},
-    )
-    connection.execute(stmt, rows)
-
-
-_PG_ROLLUP_UPSERT = text(
-    """
-    INSERT INTO answer_counts (unit_id, period, stream, item_id, level, count)
-    SELECT * FROM unnest(
-        CAST(:unit_id AS integer[]), CAST(:period AS integer[]), CAST(:stream AS varchar[]),
-        CAST(:item_id AS integer[]), CAST(:level AS smallint[]), CAST(:count AS integer[])
-    )
-    ON CONFLICT (unit_id, period, stream, item_id, level)
-    DO UPDATE SET count = answer_counts.count + excluded.count
-    """
-)
-
-
-@dataclass
-class NewResponse:
-    """A response for bulk insertion: column values, (item_id, value, text) answers, comment."""
-
-    values: dict[str, Any]
-    answers: list[tuple[int, int | None, str | None]]
-    comment: str | None = None
-
-
-def insert_responses(session: Session, records: Sequence[NewResponse]) -> list[int]:
-    """Insert many responses with their answers, comments and rollup counts; return their ids.
-
-    Bulk statements (executemany/insertmanyvalues) instead of one ORM object per answer: the
-    path for imports and demo data. ``values`` must hold every NOT NULL column of Response.
-    """
-    if not records:
-        return []
-    ids = list(
-        session.scalars(
-            insert(Response).returning(Response.id, sort_by_parameter_order=True),
-            [r.values for r in records],
-        )
-    )
-    answers = [
-        {"response_id": rid, "item_id": item_id, "value": value, "text": text}
-        for rid, record in zip(ids, records, strict=True)
-        for item_id, value, text in record.answers
-    ]
-    if answers:
-        session.execute(insert(Answer), answers)
-    comments = [
-        {"response_id": rid, "body": r.comment, "created_at": r.values["submitted_at"]}
-        for rid, r in zip(ids, records, strict=True)
-        if r.comment
-    ]
-    if comments:
-        session.execute(insert(Comment), comments)
-    add_to_rollup(
-        session,
-        (
-            (r.values["unit_id"], r.values["period"], Stream(r.values["stream"]).value, i, v)
-            for r in records
-            if r.values.get("status", ResponseStatus.REPORTABLE) == ResponseStatus.REPORTABLE
-            for i, v, _t in r.answers
-            if v is not None
-        ),
-    )
-    return ids
-
-
-def count_reportable_by_unit(session: Session) -> list[tuple[str, int]]:
-    """(unit code, reportable responses) for each unit that has any, by unit code."""
-    rows = session.execute(
-        select(Unit.code, func.count(Response.id))
-        .join(Response, Response.unit_id == Unit.id)
-        .where(Response.status == ResponseStatus.REPORTABLE)
-        .group_by(Unit.code)
-        .order_by(Unit.code)
-    )
-    return [(code, count) for code, count in rows]

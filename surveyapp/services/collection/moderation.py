@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, selectinload
 from surveyapp.models import Response, ResponseStatus
 from surveyapp.services import audit
 from surveyapp.services.access import Permission, Scope
+from surveyapp.services.collection.rollup import add_to_rollup, rollup_keys
 from surveyapp.services.errors import N_, InvalidInput, NotFound
 from surveyapp.services.periods import Period
-from surveyapp.services.responses import add_to_rollup, rollup_keys
 
 SETTABLE = (ResponseStatus.REPORTABLE, ResponseStatus.SPAM, ResponseStatus.TEST)
 

@@ -12,10 +12,11 @@ from datetime import datetime
 from typing import Any
 
 from surveyapp.formatting import number_text as vn  # 85,21
-from surveyapp.services.cases import mask_personal_data
-from surveyapp.services.dashboards import Ranking, UnitDashboard
-from surveyapp.services.qr import pdf_fonts
-from surveyapp.services.reporting import Figure
+from surveyapp.services.feedback.cases import mask_personal_data
+from surveyapp.services.org.qr import pdf_fonts
+from surveyapp.services.reporting.dashboards import UnitDashboard
+from surveyapp.services.reporting.figures import Figure
+from surveyapp.services.reporting.ranking import Ranking
 
 CHANNELS = {
     "qr": "Mã QR tại quầy",

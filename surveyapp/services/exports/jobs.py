@@ -20,9 +20,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from surveyapp.models import ExportJob, JobStatus, Stream, Unit, UnitLevel, User
-from surveyapp.services import exports
 from surveyapp.services.access import Scope, get_visible_unit, scope_for
 from surveyapp.services.errors import N_, InvalidInput, NotFound
+from surveyapp.services.exports import responses, scores
 from surveyapp.services.periods import parse_period
 
 STALE_AFTER = timedelta(minutes=10)
@@ -152,7 +152,7 @@ def write_export(
         if period is None or unit is None:
             raise InvalidInput(N_("Cần chọn kỳ báo cáo và đơn vị."), field="period")
         appraisal = p.get("appraisal")
-        export = exports.scores_export(
+        export = scores.scores_export(
             session,
             scope=scope,
             parent=unit,
@@ -162,9 +162,9 @@ def write_export(
             generated_at=clock(),
             stream=None if p["stream"] == "all" else Stream(p["stream"]),
         )
-        exports.write_scores(export, path, p["format"])
+        scores.write_scores(export, path, p["format"])
         return len(export.scores.rows)
-    rows = exports.responses_export(
+    rows = responses.responses_export(
         session, scope=scope, period=period, unit=unit, timezone=timezone
     )
     record(total=rows.total)
@@ -174,4 +174,4 @@ def write_export(
         done[0] += step
         record(done=done[0])
 
-    return exports.write_responses(rows, path, p["format"], progress)
+    return responses.write_responses(rows, path, p["format"], progress)

@@ -25,11 +25,13 @@ from analysis import (
 )
 from analysis.publication import Verdict
 from surveyapp.models import ParScheme, Stream, Unit, UnitLevel
-from surveyapp.services import audit, instruments, reporting
+from surveyapp.services import audit
 from surveyapp.services.access import Permission, Scope
 from surveyapp.services.errors import N_, InvalidInput, NotFound
+from surveyapp.services.instruments import publishing
+from surveyapp.services.instruments.snapshots import instrument_view
 from surveyapp.services.periods import Period
-from surveyapp.services.snapshots import instrument_view
+from surveyapp.services.reporting import counts, figures
 
 
 def _decimal(value: Any, field: str) -> Decimal:
@@ -106,7 +108,7 @@ def save_scheme(
         {"label": str(b["label"]), "lower": str(_decimal(b["lower"], "ranking_bands"))}
         for b in ranking_bands
     ]
-    instruments.get_instrument(session, instrument_code)
+    publishing.get_instrument(session, instrument_code)
     scheme = session.scalar(
         select(ParScheme).where(
             ParScheme.province_id == province.id, ParScheme.level == level, ParScheme.year == year
@@ -163,7 +165,7 @@ def par_table(
     """One row per unit of the scheme's level in the province, ranked by total (ties share a
     rank); units flagged by the publication rules get no rank."""
     rules = rules or PublicationRules()
-    instrument = instruments.get_instrument(session, scheme.instrument_code)
+    instrument = publishing.get_instrument(session, scheme.instrument_code)
     view = instrument_view(session, instrument.id, instrument.source_hash)
     province = session.get_one(Unit, scheme.province_id)
     units = list(
@@ -175,8 +177,8 @@ def par_table(
     )
     criteria = parse_criteria(scheme.criteria)
     rows = []
-    for row in reporting.unit_table(session, units, period, view, stream):
-        shown = reporting.figure(row.index, row.respondents, rules)
+    for row in counts.unit_table(session, units, period, view, stream):
+        shown = figures.figure(row.index, row.respondents, rules)
         interval, verdict = shown.interval, shown.verdict
         points = {}
         for criterion in criteria:

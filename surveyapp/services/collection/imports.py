@@ -31,16 +31,12 @@ from surveyapp.models import (
     UnitLevel,
 )
 from surveyapp.services.access import Scope
+from surveyapp.services.collection.bulk import NewResponse, insert_responses
+from surveyapp.services.collection.submissions import new_receipt_code
+from surveyapp.services.collection.tables import Table
 from surveyapp.services.errors import InvalidInput
-from surveyapp.services.periods import FIRST_YEAR, LAST_YEAR, Period
-from surveyapp.services.responses import (
-    NewResponse,
-    insert_responses,
-    local_period,
-    new_receipt_code,
-)
-from surveyapp.services.tables import Table
-from surveyapp.services.units import save_unit
+from surveyapp.services.org.units import save_unit
+from surveyapp.services.periods import FIRST_YEAR, LAST_YEAR, Period, local_period
 from surveyapp.services.validation import CODE_RULE, is_code, parse_int
 
 Progress = Callable[[int], None]

@@ -1,4 +1,4 @@
-"""Setting up what surveys run on: service fields and campaigns (admins and PAR offices)."""
+"""Survey campaigns (đợt khảo sát): which instrument, where, when, which stream, what minimum n."""
 
 from __future__ import annotations
 
@@ -7,48 +7,14 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
+from sqlalchemy.orm import Session, selectinload
 
-from surveyapp.models import Campaign, Instrument, InstrumentStatus, ServiceField, Stream, Unit
+from surveyapp.models import Campaign, Instrument, InstrumentStatus, Stream, Unit
 from surveyapp.services import audit
 from surveyapp.services.access import Permission, Scope
-from surveyapp.services.errors import N_, Conflict, InvalidInput, NotFound
+from surveyapp.services.errors import N_, InvalidInput, NotFound
 from surveyapp.services.periods import FIRST_YEAR, LAST_YEAR
-from surveyapp.services.validation import check_code, check_text
-
-
-def _new_code(session: Session, column: InstrumentedAttribute[str], code: str) -> str:
-    """A stripped code that is well formed and not used yet in ``column``."""
-    code = check_code(code)
-    if session.scalar(select(column).where(column == code)):
-        raise Conflict(N_("Mã này đã tồn tại."), field="code")
-    return code
-
-
-def create_service_field(
-    session: Session, scope: Scope, code: str, name_vi: str, name_en: str, now: datetime
-) -> ServiceField:
-    scope.require(Permission.MANAGE_SETUP)
-    code = _new_code(session, ServiceField.code, code)
-    name_vi, name_en = check_text(name_vi, "name_vi", 200), check_text(name_en, "name_en", 200)
-    name = {"vi": name_vi} | ({"en": name_en} if name_en else {})
-    field = ServiceField(code=code, name=name)
-    session.add(field)
-    session.flush()
-    audit.record(
-        session,
-        user_id=scope.user_id,
-        action="field.create",
-        entity=("field", code),
-        before=None,
-        after=name,
-        now=now,
-    )
-    return field
-
-
-def list_service_fields(session: Session) -> list[ServiceField]:
-    return list(session.scalars(select(ServiceField).order_by(ServiceField.code)))
+from surveyapp.services.validation import check_text, new_code
 
 
 def list_campaigns(session: Session, scope: Scope) -> list[Campaign]:
@@ -77,7 +43,7 @@ def create_campaign(
     now: datetime,
 ) -> Campaign:
     scope.require(Permission.MANAGE_SETUP)
-    code = _new_code(session, Campaign.code, code)
+    code = new_code(session, Campaign.code, code)
     if ends_on < starts_on:
         raise InvalidInput(N_("Ngày kết thúc phải sau ngày bắt đầu."), field="ends_on")
     for field, day in (("starts_on", starts_on), ("ends_on", ends_on)):
@@ -151,13 +117,3 @@ def close_campaign(session: Session, scope: Scope, code: str, now: datetime) -> 
         now=now,
     )
     return campaign
-
-
-def published_instruments(session: Session) -> list[Instrument]:
-    return list(
-        session.scalars(
-            select(Instrument)
-            .where(Instrument.status == InstrumentStatus.PUBLISHED)
-            .order_by(Instrument.code, Instrument.version.desc())
-        )
-    )

@@ -32,7 +32,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from surveyapp.models import Channel, CounterActivity, Response
-from surveyapp.services.snapshots import InstrumentView
+from surveyapp.services.instruments.snapshots import InstrumentView
 
 # Channels a citizen reaches by a counter's QR code or tablet (paper entry is officials typing).
 WATCHED_CHANNELS = frozenset({Channel.QR, Channel.KIOSK})

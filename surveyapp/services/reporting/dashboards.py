@@ -1,14 +1,12 @@
-"""What a unit's dashboard, its ranking page and the indices API show, computed once here.
+"""What a unit's dashboard and the indices API show, computed once here.
 
-Counting happens in the database (services.reporting); the figures come from analysis/. Every
+Counting happens in the database (reporting.counts); the figures come from analysis/. Every
 figure carries its n, its interval and the publication verdict, so a page never shows a number
-the rules hide.
-"""
+the rules hide."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,17 +17,12 @@ from sqlalchemy.orm import Session
 from analysis import (
     Index,
     PublicationRules,
-    funnel,
     mann_kendall,
     period_change,
-    rank,
     yamane,
 )
-from analysis.compare import FunnelPoint
 from analysis.trends import Change, MannKendall
-from analysis.tt01 import TT01Result, classify, tt01_scores
 from surveyapp.models import (
-    Answer,
     AnswerCount,
     Campaign,
     Case,
@@ -44,15 +37,16 @@ from surveyapp.models import (
     ServiceField,
     Stream,
     Unit,
-    User,
     campaign_units,
 )
-from surveyapp.services import reporting, units
 from surveyapp.services.access import Scope
 from surveyapp.services.errors import N_, InvalidInput, NotFound
+from surveyapp.services.instruments.snapshots import InstrumentView, instrument_view
+from surveyapp.services.org import units
 from surveyapp.services.periods import Period, months_of, previous_period, trailing_months
-from surveyapp.services.reporting import Figure, Filters, figure
-from surveyapp.services.snapshots import InstrumentView, instrument_view
+from surveyapp.services.reporting import counts
+from surveyapp.services.reporting.counts import Filters
+from surveyapp.services.reporting.figures import Figure, figure
 
 # Instruments with their own pages (per-dossier ratings), never a unit dashboard's default.
 OWN_PAGE_INSTRUMENTS = frozenset({"TT01"})
@@ -60,13 +54,13 @@ OWN_PAGE_INSTRUMENTS = frozenset({"TT01"})
 
 def figures_of(
     instrument: InstrumentView,
-    counts: dict[int, dict[int, int]],
+    item_counts: dict[int, dict[int, int]],
     code: str,
     rules: PublicationRules,
 ) -> tuple[Figure, list[Figure], dict[str, list[Figure]]]:
     """(SIPAS, elements, element code → items) for one set of item counts."""
-    index = reporting.index_of(instrument, counts, code)
-    n = reporting.respondents(counts)
+    index = counts.index_of(instrument, item_counts, code)
+    n = counts.respondents(item_counts)
     element_items = {
         element.code: [i.id for i in instrument.items if i.element_id == element.id]
         for element in instrument.elements
@@ -74,7 +68,7 @@ def figures_of(
     elements = []
     items: dict[str, list[Figure]] = {}
     for element in _elements(index):
-        element_n = reporting.respondents(counts, element_items.get(element.code, []))
+        element_n = counts.respondents(item_counts, element_items.get(element.code, []))
         elements.append(figure(element, element_n, rules))
         items[element.code] = [figure(item, item.valid, rules) for item in element.parts]
     return figure(index, n, rules), elements, items
@@ -273,10 +267,10 @@ def unit_dashboard(
     instrument, answered = choose_instrument(session, ids, query.period, query.instrument_code)
 
     def counts_over(unit_ids: Sequence[int], period: Period) -> dict[int, dict[int, int]]:
-        counts = reporting.count_answers(
+        by_unit = counts.count_answers(
             session, unit_ids, period, instrument, query.stream, query.filters, timezone
         )
-        return reporting.merge(counts, unit_ids)
+        return counts.merge(by_unit, unit_ids)
 
     sipas, elements, items = figures_of(
         instrument, counts_over(ids, query.period), unit.code, rules
@@ -324,7 +318,7 @@ def monthly_trend(
 ) -> list[MonthPoint]:
     """SIPAS month by month over the twelve months ending with the period (one GROUP BY)."""
     window = trailing_months(query.period, 12)
-    by_month = reporting.count_answers(
+    by_month = counts.count_answers(
         session, unit_ids, window, instrument, query.stream, query.filters, timezone, by="month"
     )
     return [
@@ -337,7 +331,7 @@ def _counted(
     columns: Select[Any], unit_ids: Sequence[int], query: Query, timezone: str
 ) -> Select[Any]:
     """``columns`` over the responses a dashboard counts (unit subtree, period, filters)."""
-    return reporting.filter_responses(
+    return counts.filter_responses(
         columns.select_from(Response), unit_ids, query.period, query.stream, query.filters, timezone
     )
 
@@ -351,8 +345,8 @@ def channel_mix(
         .where(Response.instrument_id == instrument_id)
         .group_by(Response.channel)
     )
-    counts = {Channel(c): int(n) for c, n in rows}
-    return [(c, counts[c]) for c in Channel if counts.get(c)]
+    by_channel = {Channel(c): int(n) for c, n in rows}
+    return [(c, by_channel[c]) for c in Channel if by_channel.get(c)]
 
 
 def sample_progress(
@@ -456,197 +450,3 @@ def feedback_summary(
         .group_by(Case.status)
     )
     return int(comments or 0), {str(getattr(status, "value", status)): int(n) for status, n in rows}
-
-
-# --- Ranking of child units -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RankRow:
-    unit: Unit
-    figure: Figure
-    rank: int | None
-    funnel: FunnelPoint | None
-    has_children: bool
-
-
-@dataclass(frozen=True)
-class Ranking:
-    unit: Unit
-    instrument: InstrumentView
-    rows: list[RankRow]
-    centre: float | None  # the pooled share of the ranked units, for the funnel
-
-
-SORTS = ("rank", "name", "sipas", "n")
-
-
-def ranking(
-    session: Session,
-    unit: Unit,
-    query: Query,
-    *,
-    scope: Scope,
-    timezone: str,
-    sort: str = "rank",
-    rules: PublicationRules | None = None,
-) -> Ranking:
-    """The unit's children with SIPAS, n and interval; only figures the rules call rankable get
-    a rank (ties share it); the funnel compares each to the children's pooled share. Only the
-    children the scope may open are listed (and ranked, and pooled)."""
-    rules = rules or PublicationRules()
-    if sort not in SORTS:
-        raise InvalidInput(N_("Không sắp xếp được theo '%(v)s'."), field="sort", v=sort[:20])
-    children = list(
-        session.scalars(
-            select(Unit).where(Unit.parent_id == unit.id, scope.where(Unit.id)).order_by(Unit.code)
-        )
-    )
-    ids = units.subtree_ids(session, unit)
-    instrument, _ = choose_instrument(session, ids, query.period, query.instrument_code)
-    table = reporting.unit_table(
-        session, children, query.period, instrument, query.stream, query.filters, timezone
-    )
-    figures = {row.unit.code: figure(row.index, row.respondents, rules) for row in table}
-    shown = {
-        code: (float(f.index.value) / 100 * f.n, float(f.n))  # type: ignore[arg-type]
-        for code, f in figures.items()
-        if f.shown
-    }
-    points = {p.unit: p for p in funnel(shown)} if shown else {}
-    total_n = sum(n for _, n in shown.values())
-    centre = sum(s for s, _ in shown.values()) / total_n if total_n else None
-    ranks = rank({code: f.index.value for code, f in figures.items() if f.verdict.rankable})  # type: ignore[misc]
-    parents = set(
-        session.scalars(
-            select(Unit.parent_id).where(Unit.parent_id.in_([c.id for c in children])).distinct()
-        )
-    )
-    rows = [
-        RankRow(c, figures[c.code], ranks.get(c.code), points.get(c.code), c.id in parents)
-        for c in children
-    ]
-    rows.sort(key=_sort_key(sort))
-    return Ranking(unit, instrument, rows, centre)
-
-
-def _sort_key(sort: str) -> Any:
-    def key(row: RankRow) -> Any:
-        value = float(row.figure.index.value) if row.figure.shown else -1.0  # type: ignore[arg-type]
-        if sort == "name":
-            return (row.unit.name.casefold(),)
-        if sort == "sipas":
-            return (-value, row.unit.code)
-        if sort == "n":
-            return (-row.figure.n, row.unit.code)
-        return (row.rank is None, row.rank or 0, -value, row.unit.code)
-
-    return key
-
-
-# --- Thông tư 01 per-dossier ratings ---------------------------------------------------------
-
-TT01_CODE = "TT01"
-TT01_POINTS = (0, 1, 2)
-
-
-@dataclass(frozen=True)
-class TT01Row:
-    """One official's or one agency's Thông tư 01 scores; ``result`` is None below the minimum
-    number of rated dossiers, so no score is ever shown on too few ratings."""
-
-    key: str  # unit code, or the official's e-mail
-    label: str
-    rated: int
-    result: TT01Result | None
-    band: str | None
-
-
-@dataclass(frozen=True)
-class TT01Tables:
-    agencies: list[TT01Row]
-    officials: list[TT01Row]
-    unassigned: int  # rated dossiers without a receiving official recorded
-    min_ratings: int
-
-
-Tally = dict[Any, dict[str, int]]
-
-
-def tt01_tables(
-    session: Session,
-    scope: Scope,
-    unit: Unit,
-    period: Period,
-    *,
-    min_ratings: int,
-    timezone: str,
-) -> TT01Tables:
-    """Indicator scores per agency (each unit of the subtree with ratings) and per official (the
-    dossier's receiving official), Thông tư 01/2018/TT-VPCP Điều 15; two GROUP BYs for each.
-    Rows of agencies, and of officials of units, that the scope may not open are left out."""
-    ids = units.subtree_ids(session, unit)
-
-    def ratings(columns: Select[Any]) -> Select[Any]:
-        joined = (
-            columns.select_from(Response)
-            .join(Instrument, Instrument.id == Response.instrument_id)
-            .outerjoin(Dossier, Dossier.id == Response.dossier_id)
-            .where(Instrument.code == TT01_CODE)
-        )
-        return reporting.filter_responses(joined, ids, period, None, Filters(), timezone)
-
-    def tally(key: Any) -> tuple[Tally, Tally, dict[Any, int]]:
-        points: Tally = defaultdict(lambda: defaultdict(int))
-        dossiers: Tally = defaultdict(lambda: defaultdict(int))
-        query = (
-            ratings(select(key, Item.code, Answer.value, func.count()))
-            .join(Answer, Answer.response_id == Response.id)
-            .join(Item, Item.id == Answer.item_id)
-            .where(Answer.value.in_(TT01_POINTS))
-            .group_by(key, Item.code, Answer.value)
-        )
-        for k, code, value, count in session.execute(query):
-            points[k][code] += int(value) * int(count)
-            dossiers[k][code] += int(count)
-        rated = {
-            k: int(n) for k, n in session.execute(ratings(select(key, func.count())).group_by(key))
-        }
-        return points, dossiers, rated
-
-    def rows(
-        key: Any, labels: Callable[[list[Any]], dict[Any, tuple[str, str]]], band: bool
-    ) -> tuple[list[TT01Row], int]:
-        points, dossiers, rated = tally(key)
-        out = []
-        for k, (code, label) in labels(list(rated)).items():
-            result = (
-                tt01_scores(points[k], dossiers[k], rated[k]) if rated[k] >= min_ratings else None
-            )
-            out.append(
-                TT01Row(
-                    code,
-                    label,
-                    rated[k],
-                    result,
-                    classify(result.total) if band and result else None,
-                )
-            )
-        return out, rated.get(None, 0)
-
-    def unit_labels(keys: list[Any]) -> dict[Any, tuple[str, str]]:
-        found = session.scalars(
-            select(Unit).where(Unit.id.in_(keys), scope.where(Unit.id)).order_by(Unit.path)
-        )
-        return {u.id: (u.code, u.name) for u in found}
-
-    def user_labels(keys: list[Any]) -> dict[Any, tuple[str, str]]:
-        known = [k for k in keys if k is not None]
-        found = session.scalars(
-            select(User).where(User.id.in_(known), scope.where(User.unit_id)).order_by(User.email)
-        )
-        return {u.id: (u.email, u.full_name or u.email) for u in found}
-
-    agencies, _ = rows(Response.unit_id, unit_labels, True)
-    officials, unassigned = rows(Dossier.receiving_user_id, user_labels, False)
-    return TT01Tables(agencies, officials, unassigned, min_ratings)

@@ -1,9 +1,5 @@
-"""Counting in the database, computing in analysis/: frequency tables and index tables.
-
-Frequency tables come from the rollup ``answer_counts`` (GROUP BY over unit, month, stream, item,
-level) so that no request loads raw answers; ``rebuild_rollups`` recomputes the rollup from the raw
-answers and reports what it fixed.
-"""
+"""Counting in the database: answer counts from the rollup (one GROUP BY) or, for filters the
+rollup cannot answer, from the raw answers; frequency tables handed to analysis/."""
 
 from __future__ import annotations
 
@@ -13,20 +9,15 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Select, delete, func, insert, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from analysis import (
     Index,
-    Interval,
-    PublicationRules,
     Scale,
     Structure,
-    assess,
     sipas_index,
-    wilson,
 )
-from analysis.publication import Verdict
 from surveyapp.models import (
     Answer,
     AnswerCount,
@@ -38,8 +29,8 @@ from surveyapp.models import (
     Stream,
     Unit,
 )
+from surveyapp.services.instruments.snapshots import InstrumentView
 from surveyapp.services.periods import Period
-from surveyapp.services.snapshots import InstrumentView
 
 # (unit_id, item_id) → level → count
 Counts = dict[int, dict[int, dict[int, int]]]
@@ -259,120 +250,13 @@ def respondents(
     return max((sum(item_counts.get(i, {}).values()) for i in keys), default=0)
 
 
-def table_interval(index: Index, n: int) -> Interval | None:
-    """The interval shown with an index in tables: Wilson at ``n`` respondents for an aggregate,
-    at the item's valid answers for an item (STATISTICS.md §2.1; see README, "Intervals")."""
-    if index.value is None or not n:
-        return None
-    if index.method == "share":
-        return wilson(index.satisfied, index.valid)
-    return wilson(float(index.value) / 100 * n, n)
-
-
-@dataclass(frozen=True)
-class Figure:
-    """An index as published: value, n, interval and the verdict of the publication rules."""
-
-    index: Index
-    n: int
-    interval: Interval | None
-    verdict: Verdict
-
-    @property
-    def shown(self) -> bool:
-        return not self.verdict.hidden and self.index.value is not None
-
-    @property
-    def span(self) -> tuple[float | None, float | None, float | None]:
-        """(value, interval low, interval high) in percent; None where not shown."""
-        if not self.shown:
-            return None, None, None
-        value = float(self.index.value)  # type: ignore[arg-type]
-        if self.interval is None:
-            return value, None, None
-        return value, 100 * self.interval.low, 100 * self.interval.high
-
-    def as_dict(self) -> dict[str, Any]:
-        shown = self.shown
-        _, low, high = self.span
-        return {
-            "code": self.index.code,
-            "value": float(self.index.percent()) if shown else None,  # type: ignore[arg-type]
-            "ci_low": None if low is None else round(low, 2),
-            "ci_high": None if high is None else round(high, 2),
-            "n": self.n,
-            "satisfied": self.index.satisfied,
-            "valid": self.index.valid,
-            "hidden": self.verdict.hidden,
-            "low_reliability": self.verdict.low_reliability,
-            "reason": self.verdict.reason,
-        }
-
-
-def figure(index: Index, n: int, rules: PublicationRules) -> Figure:
-    """The index with its table interval and publication verdict, at ``n`` respondents for an
-    aggregate or the item's valid answers."""
-    interval = table_interval(index, n)
-    size = index.valid if index.method == "share" else n
-    return Figure(index, size, interval, assess(size, size, interval, rules))
-
-
-# --- Rollup maintenance ---------------------------------------------------------------------
-
-RollupCell = tuple[int, int, str, int, int]
-
-
-def _raw_counts_query():  # type: ignore[no-untyped-def]
-    return (
-        select(
-            Response.unit_id,
-            Response.period,
-            Response.stream,
-            Answer.item_id,
-            Answer.value,
-            func.count(),
-        )
-        .join(Answer, Answer.response_id == Response.id)
-        .where(Response.status == ResponseStatus.REPORTABLE, Answer.value.is_not(None))
-        .group_by(Response.unit_id, Response.period, Response.stream, Answer.item_id, Answer.value)
+def count_reportable_by_unit(session: Session) -> list[tuple[str, int]]:
+    """(unit code, reportable responses) for each unit that has any, by unit code."""
+    rows = session.execute(
+        select(Unit.code, func.count(Response.id))
+        .join(Response, Response.unit_id == Unit.id)
+        .where(Response.status == ResponseStatus.REPORTABLE)
+        .group_by(Unit.code)
+        .order_by(Unit.code)
     )
-
-
-@dataclass(frozen=True)
-class RollupRepair:
-    cells: int  # cells in the rebuilt rollup
-    added: int  # cells that were missing
-    changed: int  # cells whose count was wrong
-    removed: int  # cells that should not have been there
-
-
-def rebuild_rollups(session: Session) -> RollupRepair:
-    """Recompute ``answer_counts`` from the raw answers; report what was different."""
-    raw = {
-        (u, p, Stream(s).value, i, v): int(n)
-        for u, p, s, i, v, n in session.execute(_raw_counts_query())
-    }
-    kept = {
-        (u, p, Stream(s).value, i, v): int(n)
-        for u, p, s, i, v, n in session.execute(
-            select(
-                AnswerCount.unit_id,
-                AnswerCount.period,
-                AnswerCount.stream,
-                AnswerCount.item_id,
-                AnswerCount.level,
-                AnswerCount.count,
-            ).where(AnswerCount.count != 0)
-        )
-    }
-    added = sum(1 for key in raw if key not in kept)
-    changed = sum(1 for key, n in raw.items() if key in kept and kept[key] != n)
-    removed = sum(1 for key in kept if key not in raw)
-    session.execute(delete(AnswerCount))
-    query = _raw_counts_query()
-    session.execute(
-        insert(AnswerCount.__table__).from_select(
-            ["unit_id", "period", "stream", "item_id", "level", "count"], query
-        )
-    )
-    return RollupRepair(len(raw), added, changed, removed)
+    return [(code, count) for code, count in rows]

@@ -1,0 +1,1 @@
+"""Officials accounts and their API tokens."""

@@ -1,0 +1,189 @@
+"""Where a submission goes: a counter's or a dossier's unit, its open campaign and instrument;
+counter tokens resolved once per few seconds per worker."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import chain
+from typing import Any
+
+from sqlalchemy import bindparam, event, select
+from sqlalchemy.orm import Session, contains_eager, sessionmaker
+
+from surveyapp.models import (
+    Campaign,
+    Counter,
+    CounterToken,
+    Dossier,
+    Stream,
+    Unit,
+    campaign_units,
+)
+from surveyapp.services.errors import N_, Gone
+from surveyapp.services.instruments.snapshots import InstrumentView, instrument_view
+from surveyapp.services.org.units import ancestor_ids, resolve_counter_token
+from surveyapp.services.periods import local_date
+
+# Built once: constructing a statement costs more than running it on the survey's hot path.
+_OPEN_CAMPAIGN = (
+    select(Campaign)
+    .join(campaign_units, campaign_units.c.campaign_id == Campaign.id)
+    .join(Campaign.instrument)
+    .options(contains_eager(Campaign.instrument))
+    .where(
+        campaign_units.c.unit_id.in_(bindparam("unit_ids", expanding=True)),
+        Campaign.stream == bindparam("stream"),
+        Campaign.is_closed.is_(False),
+        Campaign.starts_on <= bindparam("day"),
+        Campaign.ends_on >= bindparam("day"),
+    )
+    .order_by(Campaign.starts_on.desc(), Campaign.id.desc())
+    .limit(1)
+)
+
+
+def find_open_campaign(session: Session, unit: Unit, day: date, stream: Stream) -> Campaign | None:
+    """The newest open campaign of ``stream`` that covers ``unit`` (directly or via an ancestor)."""
+    found = session.execute(
+        _OPEN_CAMPAIGN, {"unit_ids": ancestor_ids(unit), "stream": stream, "day": day}
+    ).first()
+    return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class Place:
+    """A unit or counter as a survey page needs it: plain values, safe to keep between requests."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class OpenCampaign:
+    """The campaign a submission joins, as it was when the target was resolved."""
+
+    id: int
+    stream: Stream
+    starts_on: date
+    ends_on: date
+
+    @classmethod
+    def of(cls, campaign: Campaign) -> OpenCampaign:
+        return cls(campaign.id, campaign.stream, campaign.starts_on, campaign.ends_on)
+
+    def is_open_on(self, day: date) -> bool:
+        return self.starts_on <= day <= self.ends_on
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a submission goes: the unit, its open campaign, and the counter or dossier."""
+
+    unit: Place
+    campaign: OpenCampaign
+    instrument: InstrumentView
+    counter: Place | None = None
+    dossier: Dossier | None = None  # fixed by a signed per-dossier link
+
+
+def counter_target(session: Session, counter: Counter, now: datetime, timezone: str) -> Target:
+    """The general-stream campaign open today at the counter's unit, or Gone."""
+    return _target(
+        session,
+        counter.unit,
+        local_date(now, timezone),
+        Stream.GENERAL,
+        N_("Đợt khảo sát tại quầy này đã kết thúc hoặc chưa bắt đầu."),
+        counter=Place(counter.id, counter.name),
+    )
+
+
+def _target(
+    session: Session,
+    unit: Unit,
+    day: date,
+    stream: Stream,
+    closed: str,
+    counter: Place | None = None,
+    dossier: Dossier | None = None,
+) -> Target:
+    """The target at ``unit`` with the campaign of ``stream`` open on ``day``; else Gone(closed)."""
+    campaign = find_open_campaign(session, unit, day, stream)
+    if campaign is None:
+        raise Gone(closed)
+    return Target(
+        unit=Place(unit.id, unit.name),
+        campaign=OpenCampaign.of(campaign),
+        instrument=instrument_view(
+            session, campaign.instrument_id, campaign.instrument.source_hash
+        ),
+        counter=counter,
+        dossier=dossier,
+    )
+
+
+class CounterTargets:
+    """Counter tokens resolved to their targets, kept for ``max_age`` seconds (one per app).
+
+    A form and its submission both need the counter, its unit, the open campaign and the
+    instrument: resolving them was a third of the survey's cost. A commit through ``sessions``
+    that changes a unit, counter, token or campaign empties the cache at once (see ``watch``);
+    another process sees such a change within ``max_age`` seconds. The date is checked on every
+    use, so a campaign still ends on its last day.
+    """
+
+    WATCHED = (Unit, Counter, CounterToken, Campaign)
+
+    def __init__(self, max_age: float) -> None:
+        self.max_age = max_age
+        self._entries: dict[str, tuple[float, Target]] = {}
+
+    def get(self, session: Session, token: str, now: datetime, timezone: str) -> Target:
+        """The target of an active counter token; NotFound or Gone as ``counter_target``."""
+        entry = self._entries.get(token)
+        if (
+            entry is not None
+            and time.monotonic() - entry[0] < self.max_age
+            and entry[1].campaign.is_open_on(local_date(now, timezone))
+        ):
+            return entry[1]
+        target = counter_target(session, resolve_counter_token(session, token), now, timezone)
+        if self.max_age > 0:
+            self._entries[token] = (time.monotonic(), target)
+        return target
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def watch(self, sessions: sessionmaker[Session]) -> None:
+        """Empty the cache after each commit of ``sessions`` that changed a watched object."""
+
+        def note(session: Session, _context: Any, _instances: Any) -> None:
+            changed = chain(session.new, session.dirty, session.deleted)
+            if any(isinstance(obj, self.WATCHED) for obj in changed):
+                session.info["targets_changed"] = True
+
+        def committed(session: Session) -> None:
+            if session.info.pop("targets_changed", False):
+                self.clear()
+
+        def rolled_back(session: Session, _previous: Any) -> None:
+            session.info.pop("targets_changed", None)
+
+        event.listen(sessions, "before_flush", note)
+        event.listen(sessions, "after_commit", committed)
+        event.listen(sessions, "after_soft_rollback", rolled_back)
+
+
+def dossier_target(session: Session, dossier: Dossier, now: datetime, timezone: str) -> Target:
+    """The official-stream campaign open today at the dossier's unit, or Gone."""
+    return _target(
+        session,
+        session.get_one(Unit, dossier.unit_id),
+        local_date(now, timezone),
+        Stream.OFFICIAL,
+        N_("Hiện không có đợt đánh giá nào đang mở cho hồ sơ này."),
+        dossier=dossier,
+    )

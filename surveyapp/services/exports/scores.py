@@ -1,0 +1,209 @@
+"""The PAR council's scores file: one row per unit with its indices, interval, survey points and,
+with an appraisal file, totals, rank and band (a header block and a per-item sheet in XLSX)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from analysis import PublicationRules
+from surveyapp.models import (
+    ParScheme,
+    Stream,
+    Unit,
+    UnitLevel,
+)
+from surveyapp.services.access import Scope
+from surveyapp.services.collection.tables import TableLimits, open_table
+from surveyapp.services.errors import N_, InvalidInput, NotFound
+from surveyapp.services.exports.writers import safe_cell, write_rows_csv
+from surveyapp.services.org.units import root_of
+from surveyapp.services.periods import Period
+from surveyapp.services.reporting.par import ParRow, par_table
+
+
+@dataclass(frozen=True)
+class Sheet:
+    title: str
+    header: list[str]
+    rows: list[list[Any]]
+
+
+@dataclass(frozen=True)
+class ScoresExport:
+    meta: list[tuple[str, str]]  # header block: province, period, instrument, rules, time
+    scores: Sheet
+    items: Sheet
+
+
+def read_appraisal(
+    path: str, stream: Any = None, limits: TableLimits | None = None
+) -> dict[str, Decimal]:
+    """unit_code → appraisal_points (0 … 100) from a CSV or XLSX file; every bad row is
+    reported."""
+    table = open_table(path, stream, limits)
+    if not {"unit_code", "appraisal_points"} <= set(table.header):
+        raise InvalidInput(
+            N_("Tệp điểm thẩm định cần các cột unit_code, appraisal_points."), field="appraisal"
+        )
+    points: dict[str, Decimal] = {}
+    problems = []
+    for line, row in table.rows:
+        try:
+            value = Decimal(row["appraisal_points"].replace(",", "."))
+            if not value.is_finite() or not 0 <= value <= 100:
+                raise ValueError
+        except (ValueError, ArithmeticError):
+            problems.append(
+                f"dòng {line}: '{row['appraisal_points'][:20]}' không phải là số từ 0 đến 100"
+            )
+            continue
+        points[row["unit_code"]] = value
+    if problems:
+        raise InvalidInput(
+            N_("Tệp điểm thẩm định có dòng lỗi: %(rows)s"),
+            field="appraisal",
+            rows="; ".join(problems),
+        )
+    return points
+
+
+def scores_export(
+    session: Session,
+    *,
+    scope: Scope,
+    parent: Unit,
+    level: UnitLevel,
+    period: Period,
+    appraisal: Mapping[str, Decimal] | None,
+    generated_at: datetime,
+    stream: Stream | None = Stream.OFFICIAL,
+    rules: PublicationRules | None = None,
+) -> ScoresExport:
+    """One row per unit of ``level`` under ``parent`` with its indices, CI, points and rank; units
+    the scope may not open are left out."""
+    rules = rules or PublicationRules()
+    province = root_of(parent)
+    scheme = session.scalar(
+        select(ParScheme).where(
+            ParScheme.province_id == province.id,
+            ParScheme.level == level,
+            ParScheme.year == period.start.year,
+        )
+    )
+    if scheme is None:
+        raise NotFound(
+            N_("Chưa có cấu hình điểm CCHC của %(p)s cho cấp %(l)s năm %(y)s."),
+            p=province.code,
+            l=level.value,
+            y=period.start.year,
+        )
+    rows = [
+        r
+        for r in par_table(session, scheme, period, appraisal, stream, rules)
+        if r.unit.path.startswith(parent.path) and scope.covers(r.unit.id)
+    ]
+    elements = [e.code for e in (rows[0].index.parts if rows else ())]
+    header = [
+        "unit_code",
+        "unit_name",
+        "level",
+        "period",
+        "n",
+        "sipas",
+        "sipas_ci_low",
+        "sipas_ci_high",
+        *elements,
+        "reliable",
+        "survey_points",
+    ]
+    with_appraisal = appraisal is not None
+    if with_appraisal:
+        header += ["appraisal_points", "total_points", "par_index", "rank", "band"]
+    body = [_score_row(r, period, elements, with_appraisal) for r in rows]
+    item_header = ["unit_code", "element", "item", "satisfied", "valid", "index"]
+    item_rows = [
+        [r.unit.code, element.code, item.code, item.satisfied, item.valid, item.percent()]
+        for r in rows
+        for element in r.index.parts
+        for item in element.parts
+    ]
+    meta = [
+        ("Tỉnh / Province", f"{province.code} — {province.name}"),
+        ("Kỳ / Period", period.label),
+        ("Cấp / Level", level.value),
+        ("Phiếu / Instrument", scheme.instrument_code),
+        ("Luồng / Stream", stream.value if stream else "all"),
+        ("Quy tắc công bố / Publication rules", rules.version),
+        ("Cấu hình điểm CCHC / PAR settings", f"{scheme.year} {scheme.decision}".strip()),
+        ("Thời điểm lập / Generated", generated_at.isoformat(timespec="seconds")),
+    ]
+    return ScoresExport(
+        meta, Sheet("Điểm", header, body), Sheet("Chỉ số theo câu", item_header, item_rows)
+    )
+
+
+def _score_row(
+    row: ParRow, period: Period, elements: Sequence[str], with_appraisal: bool
+) -> list[Any]:
+    hidden = row.verdict.hidden
+    by_code = {e.code: e for e in row.index.parts}
+    cells: list[Any] = [
+        row.unit.code,
+        row.unit.name,
+        row.unit.level.value,
+        period.label,
+        row.respondents,
+        None if hidden else row.index.percent(),
+        None if hidden or row.interval is None else Decimal(f"{100 * row.interval.low:.2f}"),
+        None if hidden or row.interval is None else Decimal(f"{100 * row.interval.high:.2f}"),
+        *[None if hidden else by_code[c].percent() for c in elements],
+        "yes" if row.verdict.rankable else "no",
+        row.survey_points,
+    ]
+    if with_appraisal:
+        cells += [row.appraisal_points, row.total, row.par_index, row.rank, row.band]
+    return cells
+
+
+def write_scores(export: ScoresExport, path: str | Path, fmt: str) -> None:
+    """The scores file: "csv" (the scores sheet) or "xlsx" (header block, scores, items)."""
+    if fmt == "csv":
+        write_rows_csv(export.scores.header, iter(export.scores.rows), path)
+    else:
+        write_xlsx(export, path)
+
+
+def write_xlsx(export: ScoresExport, path: str | Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = export.scores.title
+    for label, value in export.meta:
+        sheet.append([safe_cell(label), safe_cell(value)])
+    sheet.append([])
+    sheet.append([safe_cell(h) for h in export.scores.header])
+    for cell in sheet[sheet.max_row]:
+        cell.font = Font(bold=True)
+    for row in export.scores.rows:
+        sheet.append([_xlsx_value(v) for v in row])
+    items = book.create_sheet(export.items.title)
+    items.append([safe_cell(h) for h in export.items.header])
+    for row in export.items.rows:
+        items.append([_xlsx_value(v) for v in row])
+    book.save(path)
+
+
+def _xlsx_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)  # a number cell, shown with the figure's decimals
+    return safe_cell(value)

@@ -1,0 +1,1 @@
+"""Feedback cases: opened from comments and low ratings, handled by officials."""

@@ -1,0 +1,1 @@
+"""Instruments: definitions (parse and validate), publishing, snapshots of published versions."""
