@@ -4,4 +4,11 @@ from flask import Blueprint
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
-from surveyapp.dashboard import export_views, report_views, setup_views, views  # noqa: E402, F401
+from surveyapp.dashboard import (  # noqa: E402, F401  (the views register on bp)
+    admin_views,
+    common,
+    export_views,
+    inbox_views,
+    report_views,
+    setup_views,
+)

@@ -11,10 +11,10 @@ from flask_babel import gettext, lazy_gettext
 from surveyapp import tasks
 from surveyapp.clock import now
 from surveyapp.dashboard import bp
+from surveyapp.dashboard.common import commit_or_form_error, scope
 from surveyapp.dashboard.forms import ResponsesExportForm, ScoresExportForm
 from surveyapp.dashboard.report_views import STREAM_CHOICES
 from surveyapp.dashboard.setup_views import LEVEL_LABELS
-from surveyapp.dashboard.views import _commit_or_form_error, scope
 from surveyapp.db import get_session
 from surveyapp.models import ExportJob, JobStatus
 from surveyapp.security import accepts_files
@@ -94,7 +94,7 @@ def exports_page() -> ResponseReturnValue:
                 current_app.config["EXPORT_KEEP_HOURS"],
             )
 
-        if form.validate_on_submit() and _commit_or_form_error(form, queue):
+        if form.validate_on_submit() and commit_or_form_error(form, queue):
             job_id = queued[0].id
             tasks.submit(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
             return redirect(url_for("dashboard.export_status", job_id=job_id), 303)

@@ -16,7 +16,7 @@ from analysis.publication import Verdict
 from analysis.trends import Change, MannKendall
 from surveyapp.clock import now
 from surveyapp.dashboard import bp, charts, report_pdf
-from surveyapp.dashboard.views import scope
+from surveyapp.dashboard.common import scope
 from surveyapp.db import get_session
 from surveyapp.models import Channel, RespondentType, ServiceField, Stream, Unit, localized
 from surveyapp.services.access import get_visible_unit

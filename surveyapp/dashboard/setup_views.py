@@ -12,6 +12,7 @@ from flask_babel import gettext, lazy_gettext
 
 from surveyapp.clock import now
 from surveyapp.dashboard import bp
+from surveyapp.dashboard.common import commit_or_form_error, requires, scope
 from surveyapp.dashboard.forms import (
     CampaignForm,
     FieldForm,
@@ -20,7 +21,6 @@ from surveyapp.dashboard.forms import (
     UnitForm,
     UploadForm,
 )
-from surveyapp.dashboard.views import _commit_or_form_error, requires, scope
 from surveyapp.db import get_session
 from surveyapp.models import Channel, Instrument, Stream, UnitLevel
 from surveyapp.public.forms import posted_answers, survey_form_class
@@ -71,7 +71,7 @@ def manage_units() -> ResponseReturnValue:
     if request.method == "POST" and form.validate_on_submit():
         # The parent is one of the choices: a unit in scope (SelectField checks the choice).
         parent = get_visible_unit(db, scope(), form.parent.data) if form.parent.data else None
-        if _commit_or_form_error(
+        if commit_or_form_error(
             form,
             lambda: units.save_unit(
                 db,
@@ -153,7 +153,7 @@ def fields() -> ResponseReturnValue:
     form = FieldForm()
     code = 200
     if request.method == "POST":
-        if form.validate_on_submit() and _commit_or_form_error(
+        if form.validate_on_submit() and commit_or_form_error(
             form,
             lambda: field_service.create_service_field(
                 db, scope(), form.code.data, form.name_vi.data, form.name_en.data or "", now()
@@ -179,7 +179,7 @@ def campaigns() -> ResponseReturnValue:
     form.units.choices = [(u.code, f"{u.code} — {u.name}") for u in visible_units(db, scope())]
     code = 200
     if request.method == "POST":
-        if form.validate_on_submit() and _commit_or_form_error(
+        if form.validate_on_submit() and commit_or_form_error(
             form,
             lambda: campaign_service.create_campaign(
                 db,

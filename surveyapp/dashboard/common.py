@@ -1,0 +1,111 @@
+"""What every dashboard page shares: sign-in required, the official's scope, permission checks,
+labels for templates, and committing a service call or showing its error on the form."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from flask import (
+    g,
+)
+from flask_babel import gettext, lazy_gettext
+from flask_login import current_user, login_required
+
+from surveyapp.dashboard import bp
+from surveyapp.db import get_session
+from surveyapp.models import CaseStatus, ResponseStatus, Role
+from surveyapp.services.access import (
+    Permission,
+    Scope,
+    scope_for,
+)
+from surveyapp.services.errors import InvalidInput
+from surveyapp.services.feedback import cases
+
+ROLE_LABELS = {
+    Role.ADMIN: lazy_gettext("Quản trị hệ thống"),
+    Role.PAR_OFFICE: lazy_gettext("Phòng CCHC (Sở Nội vụ)"),
+    Role.UNIT_MANAGER: lazy_gettext("Lãnh đạo đơn vị"),
+    Role.COUNTER_STAFF: lazy_gettext("Cán bộ một cửa"),
+}
+
+
+STATUS_LABELS = {
+    CaseStatus.NEW: lazy_gettext("Mới"),
+    CaseStatus.ASSIGNED: lazy_gettext("Đã giao"),
+    CaseStatus.IN_PROGRESS: lazy_gettext("Đang xử lý"),
+    CaseStatus.ANSWERED: lazy_gettext("Đã trả lời"),
+    CaseStatus.CLOSED: lazy_gettext("Đã đóng"),
+}
+
+
+RESPONSE_STATUS_LABELS = {
+    ResponseStatus.REPORTABLE: lazy_gettext("Hợp lệ"),
+    ResponseStatus.SPAM: lazy_gettext("Rác"),
+    ResponseStatus.TEST: lazy_gettext("Thử nghiệm"),
+    ResponseStatus.DELETED: lazy_gettext("Đã xóa"),
+}
+
+
+@bp.before_request
+@login_required
+def require_login() -> None:
+    """Every dashboard page needs a signed-in official."""
+
+
+def scope() -> Scope:
+    if "scope" not in g:
+        g.scope = scope_for(get_session(), current_user)
+    return g.scope  # type: ignore[no-any-return]
+
+
+def requires(permission: Permission) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            scope().require(permission)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+FLAG_LABELS = {
+    "rate": lazy_gettext("nhiều phiếu hơn hẳn thường lệ tại quầy trong ít phút"),
+    "low_burst": lazy_gettext("nhiều phiếu đánh giá thấp liên tiếp tại quầy trong ít phút"),
+    "burst": lazy_gettext("nhiều phiếu giống hệt nhau (quy tắc cũ)"),
+    "official": lazy_gettext("do cán bộ gắn cờ"),
+}
+
+
+@bp.app_context_processor
+def helpers() -> dict[str, Any]:
+    def can(permission: str) -> bool:
+        return bool(current_user.is_authenticated and scope().can(Permission(permission)))
+
+    return {
+        "can": can,
+        "role_label": lambda role: ROLE_LABELS[Role(role)],
+        "status_label": lambda status: STATUS_LABELS[CaseStatus(status)],
+        "response_status_label": lambda s: RESPONSE_STATUS_LABELS[ResponseStatus(s)],
+        "flag_label": lambda reason: FLAG_LABELS.get(reason or "", reason),
+        "mask": cases.mask_personal_data,
+    }
+
+
+def commit_or_form_error(form: Any, action: Callable[[], object]) -> bool:
+    """Run a service call and commit; on bad input roll back and put the message on the form."""
+    db = get_session()
+    try:
+        action()
+    except InvalidInput as error:
+        db.rollback()
+        field = getattr(form, error.field, None) if error.field else None
+        target = field.errors if field is not None else form.form_errors
+        target.append(error.render(gettext))
+        return False
+    db.commit()
+    return True
