@@ -132,7 +132,7 @@ def run(url: str, label: str, count: int) -> None:
         one = session.scalars(sa.select(Unit).where(Unit.code == "D3.X4")).one()
 
         def province_table() -> None:
-            for row in counts.unit_table(session, units, year, view):
+            for row in counts.unit_table(session, units, year, view, None, None, TZ):
                 if row.index.value is not None:
                     wilson(float(row.index.value) / 100 * row.respondents, row.respondents)
                     for element in row.index.parts:
@@ -140,7 +140,7 @@ def run(url: str, label: str, count: int) -> None:
                             wilson(element.satisfied, element.valid)
 
         def unit_figures() -> None:
-            row = counts.unit_table(session, [one], year, view)[0]
+            row = counts.unit_table(session, [one], year, view, None, None, TZ)[0]
             for element in row.index.parts:
                 wilson(element.satisfied, element.valid)
 

@@ -20,6 +20,7 @@ from surveyapp.services import demo
 from surveyapp.services.access import SYSTEM
 from surveyapp.services.accounts import officials
 from surveyapp.services.collection import imports, rollup
+from surveyapp.services.collection.submissions import Rules
 from surveyapp.services.collection.tables import TableLimits, open_table
 from surveyapp.services.errors import DefinitionError, ServiceError
 from surveyapp.services.exports import responses, scores
@@ -95,7 +96,7 @@ def seed_demo_command(count: int, seed: int) -> None:
             responses=count,
             seed=seed,
             now=now(),
-            timezone=current_app.config["TIMEZONE"],
+            rules=Rules.from_config(current_app.config),
         )
     click.echo(
         f"Dữ liệu mẫu: {result.units} đơn vị, {result.counters} quầy, {result.dossiers} hồ sơ, "
@@ -410,6 +411,7 @@ def export_scores_command(
                 fail("chưa có đơn vị nào.")
             export = scores.scores_export(
                 session,
+                timezone=current_app.config["TIMEZONE"],
                 scope=SYSTEM,
                 parent=parent,
                 level=UnitLevel(level),

@@ -119,6 +119,7 @@ def test_csv_export_matches_the_engine(
             parse_period("2026"),
             {"P.D1": Decimal("50.5"), "P.D2": Decimal(61), "P.D9": Decimal(40)},
             stream=None,
+            timezone="Asia/Ho_Chi_Minh",
         )
     }
     d2 = by_unit["P.D2"]

@@ -367,9 +367,7 @@ def paper_entry() -> ResponseReturnValue:
                     comment=form.comment.data,
                     dossier_code=form.dossier_code.data or None,
                 )
-                rules = submissions.Rules(
-                    timezone=config["TIMEZONE"], comment_max_length=config["COMMENT_MAX_LENGTH"]
-                )
+                rules = submissions.Rules.from_config(config)
                 try:
                     submissions.accept_submission(
                         db,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import (
@@ -37,7 +37,6 @@ from surveyapp.public.forms import (
     survey_form_class,
 )
 from surveyapp.services.collection import submissions, targets
-from surveyapp.services.collection.anomalies import AnomalyRule
 from surveyapp.services.errors import InvalidInput, NotFound
 from surveyapp.services.feedback import cases
 from surveyapp.services.instruments.snapshots import InstrumentView
@@ -68,21 +67,7 @@ def _token_or_404(token: str) -> str:
 
 
 def rules() -> submissions.Rules:
-    config = current_app.config
-    return submissions.Rules(
-        timezone=config["TIMEZONE"],
-        comment_max_length=config["COMMENT_MAX_LENGTH"],
-        revision_window=timedelta(hours=config["DOSSIER_REVISION_HOURS"]),
-        anomaly=AnomalyRule(
-            window=timedelta(minutes=config["ANOMALY_WINDOW_MINUTES"]),
-            rate_min=config["ANOMALY_RATE_MIN"],
-            rate_factor=config["ANOMALY_RATE_FACTOR"],
-            low_sets=config["ANOMALY_LOW_SETS"],
-        ),
-        low_rating_max=config["CASE_LOW_RATING_MAX"],
-        case_due_working_days=config["CASE_DUE_WORKING_DAYS"],
-        holidays=tuple(date.fromisoformat(d) for d in config["CASE_HOLIDAYS"]),
-    )
+    return submissions.Rules.from_config(current_app.config)
 
 
 @bp.record_once

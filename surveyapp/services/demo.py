@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from surveyapp.models import (
     Campaign,
-    Case,
     Channel,
     Counter,
     Dossier,
@@ -24,7 +23,6 @@ from surveyapp.models import (
     ItemKind,
     Procedure,
     Response,
-    ResponseStatus,
     Role,
     ServiceField,
     Stream,
@@ -34,12 +32,10 @@ from surveyapp.models import (
 )
 from surveyapp.services.access import SYSTEM, scope_for
 from surveyapp.services.accounts.officials import create_user
-from surveyapp.services.collection.bulk import NewResponse, insert_responses
-from surveyapp.services.collection.submissions import apply_profile_column, new_receipt_code
-from surveyapp.services.feedback.cases import CasePolicy, add_working_days
+from surveyapp.services.collection.submissions import Rules, Submission, accept_submission
+from surveyapp.services.collection.targets import counter_target, dossier_target
 from surveyapp.services.instruments.publishing import load_builtin_instruments
 from surveyapp.services.org.units import save_counter, save_unit
-from surveyapp.services.periods import local_period
 from surveyapp.services.reporting.par import save_scheme
 
 PROVINCE = ("AL", "Tỉnh An Lạc", "An Lac Province")
@@ -73,6 +69,9 @@ COMMENTS = [
 ]
 
 
+Answers = dict[str, int | str]
+
+
 @dataclass(frozen=True)
 class DemoResult:
     units: int
@@ -83,9 +82,10 @@ class DemoResult:
 
 
 def seed_demo(
-    session: Session, *, responses: int, seed: int, now: datetime, timezone: str
+    session: Session, *, responses: int, seed: int, now: datetime, rules: Rules
 ) -> DemoResult:
-    """Create (or complete) the demo province and ``responses`` synthetic responses."""
+    """Create (or complete) the demo province and ``responses`` synthetic responses, each sent
+    through the same service as a citizen's (answers checked, rollup, cases, flags)."""
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
     builtins = {i.code: i for i in load_builtin_instruments(session, now)}
     instrument = builtins["COUNTER"]
@@ -106,12 +106,12 @@ def seed_demo(
         year=now.year,
     )
     added = _seed_responses(
-        session, instrument, campaign, counters, dossiers, responses, seed, now, timezone
+        session, instrument, campaign, counters, dossiers, responses, seed, now, rules
     )
     _seed_users(session, now)
     _seed_par_schemes(session, now)
     rated = (
-        _seed_tt01(session, builtins["TT01"], units[0], dossiers, seed, now, timezone)
+        _seed_tt01(session, builtins["TT01"], units[0], dossiers, seed, now, rules)
         if responses
         else 0
     )
@@ -143,7 +143,7 @@ def _seed_tt01(
     dossiers: list[Dossier],
     seed: int,
     now: datetime,
-    timezone: str,
+    rules: Rules,
 ) -> int:
     """Officials at the districts' desks, the dossiers they received, and a Thông tư 01 rating
     (official stream, dossier link) for each returned dossier not already rated."""
@@ -162,7 +162,7 @@ def _seed_tt01(
                 now=now,
             )
         officials.setdefault(user.unit_id, []).append(user)  # type: ignore[arg-type]
-    campaign = _seed_campaign(
+    _seed_campaign(
         session,
         instrument,
         province,
@@ -173,10 +173,9 @@ def _seed_tt01(
         year=now.year,
     )
     rated = set(session.scalars(select(Response.dossier_id).where(Response.dossier_id.isnot(None))))
-    items = {item.code: item for item in instrument.items}
     # Each official has a habit; late returns score 1 or 0 on the time indicators.
     habit = {u.id: rng.uniform(0.55, 0.95) for users in officials.values() for u in users}
-    added = []
+    added = 0
     for dossier in dossiers:
         desk = officials.get(dossier.unit_id)
         if desk and dossier.receiving_user_id is None:
@@ -185,7 +184,7 @@ def _seed_tt01(
             continue
         good = habit.get(dossier.receiving_user_id or 0, 0.8)
         late = dossier.due_at is not None and dossier.returned_at > dossier.due_at
-        points: dict[str, int] = {}
+        points: dict[str, int | str] = {}
         for code in ("T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9"):
             if code in ("T1", "T2") and late:
                 points[code] = 0 if code == "T1" else rng.choice([0, 1])
@@ -193,33 +192,21 @@ def _seed_tt01(
                 points[code] = 9  # does not apply
             else:
                 points[code] = 2 if rng.random() < good else rng.choice([1, 1, 0])
-        total = sum(v for v in points.values() if v != 9)
+        total = sum(int(v) for v in points.values() if v != 9)
         points["HL3"] = 3 if total >= 16 else (2 if total >= 11 else 1)
         moment = min(dossier.returned_at + timedelta(hours=rng.uniform(2, 72)), now)
-        added.append(
-            NewResponse(
-                values={
-                    "receipt_code": new_receipt_code(),
-                    "idempotency_key": f"demo-tt01-{dossier.code}",
-                    "instrument_id": instrument.id,
-                    "campaign_id": campaign.id,
-                    "unit_id": dossier.unit_id,
-                    "counter_id": None,
-                    "dossier_id": dossier.id,
-                    "channel": Channel.LINK,
-                    "stream": Stream.OFFICIAL,
-                    "status": ResponseStatus.REPORTABLE,
-                    "submitted_at": moment,
-                    "period": local_period(moment, timezone),
-                    "locale": "vi",
-                    "respondent_type": None,
-                },
-                answers=[(items[c].id, v, None) for c, v in points.items()],
-            )
+        # The citizen's own path: the dossier's signed link, the official-stream campaign.
+        accept_submission(
+            session,
+            target=dossier_target(session, dossier, moment, rules.timezone),
+            channel=Channel.LINK,
+            submission=Submission(idempotency_key=f"demo-tt01-{dossier.code}", answers=points),
+            now=moment,
+            rules=rules,
         )
-    insert_responses(session, added)
+        added += 1
     session.flush()
-    return len(added)
+    return added
 
 
 def _seed_par_schemes(session: Session, now: datetime) -> None:
@@ -374,7 +361,7 @@ def _seed_responses(
     count: int,
     seed: int,
     now: datetime,
-    timezone: str,
+    rules: Rules,
 ) -> int:
     keys = [f"demo-{seed}-{i:07d}" for i in range(count)]
     taken = set(
@@ -390,18 +377,12 @@ def _seed_responses(
     rating_items = [i for i in instrument.items if i.element_id is not None]
     overall = next(i for i in instrument.items if i.section == "overall")
     others = [i for i in instrument.items if i.kind is ItemKind.CHOICE]
-    elements = {
-        item.id: next(
-            e.code for d in instrument.domains for e in d.elements if e.id == item.element_id
-        )
-        for item in rating_items
-    }
     by_unit: dict[int, list[Dossier]] = {}
     for dossier in dossiers:
         by_unit.setdefault(dossier.unit_id, []).append(dossier)
     start = datetime(now.year, 1, 1, 1, tzinfo=UTC)
     span = max((now - start).total_seconds(), 3600.0)
-    added: list[NewResponse] = []
+    drawn: list[tuple[datetime, str, Counter, Channel, Answers, str | None, str | None]] = []
     for key in keys:
         counter = rng.choice(counters)
         moment = start + timedelta(seconds=rng.uniform(0, span))
@@ -430,58 +411,22 @@ def _seed_responses(
             dossier = None
         if dossier is not None:
             rated.add(dossier.id)
-        response = Response(
-            unit_id=counter.unit_id,
-            status=ResponseStatus.REPORTABLE,
-            respondent_type=None,
+        answers: dict[str, int | str] = {item.code: level for item, level in levels.items()}
+        drawn.append(
+            (moment, key, counter, channel, answers, comment, dossier.code if dossier else None)
         )
-        for item, level in levels.items():
-            apply_profile_column(response, item, level)
-        added.append(
-            NewResponse(
-                values={
-                    "receipt_code": new_receipt_code(),
-                    "idempotency_key": key,
-                    "instrument_id": instrument.id,
-                    "campaign_id": campaign.id,
-                    "unit_id": counter.unit_id,
-                    "counter_id": counter.id,
-                    "dossier_id": dossier.id if dossier else None,
-                    "channel": channel,
-                    "stream": campaign.stream,
-                    "status": ResponseStatus.REPORTABLE,
-                    "submitted_at": moment,
-                    "period": local_period(moment, timezone),
-                    "locale": "vi",
-                    "respondent_type": response.respondent_type,
-                },
-                answers=[(item.id, level, None) for item, level in levels.items()],
-                comment=comment,
-            )
+    # A citizen's own path, in the order they came: answers checked, rollup, cases, flags.
+    targets = {c.id: counter_target(session, c, start, rules.timezone) for c in counters}
+    for moment, key, counter, channel, answers, comment, dossier_code in sorted(drawn):
+        accept_submission(
+            session,
+            target=targets[counter.id],
+            channel=channel,
+            submission=Submission(
+                idempotency_key=key, answers=answers, comment=comment, dossier_code=dossier_code
+            ),
+            now=moment,
+            rules=rules,
         )
-    ids = insert_responses(session, added)
-    policy = CasePolicy(timezone)
-    for response_id, record in zip(ids, added, strict=True):
-        low = sorted(
-            {
-                elements[item_id]
-                for item_id, value, _ in record.answers
-                if item_id in elements and value is not None and 1 <= value <= policy.low_rating_max
-            }
-        )
-        if record.comment or low:
-            moment = record.values["submitted_at"]
-            session.add(
-                Case(
-                    response_id=response_id,
-                    unit_id=record.values["unit_id"],
-                    reason="both"
-                    if low and record.comment
-                    else ("comment" if record.comment else "low_rating"),
-                    element_code=low[0] if low else None,
-                    due_at=add_working_days(moment, policy.due_working_days, timezone),
-                    created_at=moment,
-                )
-            )
     session.flush()
-    return len(added)
+    return len(drawn)

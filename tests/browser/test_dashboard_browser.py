@@ -102,6 +102,7 @@ def test_official_sees_charts_and_downloads_the_scores_workbook(
     session.expire_all()
     expected = scores_export(
         session,
+        timezone="Asia/Ho_Chi_Minh",
         scope=SYSTEM,
         parent=world["units"]["p"],
         level=UnitLevel.DISTRICT,

@@ -50,6 +50,7 @@ def test_par_table_by_hand(session: Session) -> None:
             parse_period("2026"),
             {"P.D1": Decimal("50"), "P.D2": Decimal("60"), "P.D3": Decimal("64")},
             stream=None,
+            timezone="Asia/Ho_Chi_Minh",
         )
     }
     d1, d2, d3_row = rows["P.D1"], rows["P.D2"], rows["P.D3"]

@@ -20,6 +20,8 @@ from surveyapp.services.reporting import counts
 from tests.conftest import NOW
 from tests.factories import RATING_CODES, build_world, submit_response
 
+TZ = "Asia/Ho_Chi_Minh"
+
 
 def rollup_cells(session: Session) -> dict:
     rows = session.execute(
@@ -90,7 +92,10 @@ def test_unit_table_matches_a_direct_count(session: Session) -> None:
             select(Unit).where(Unit.code.in_(["P.D1", "P.D1.X", "P.D2"])).order_by(Unit.code)
         )
     )
-    rows = {r.unit.code: r for r in counts.unit_table(session, units, parse_period("2026"), view)}
+    rows = {
+        r.unit.code: r
+        for r in counts.unit_table(session, units, parse_period("2026"), view, None, None, TZ)
+    }
     # P.D1 covers itself and P.D1.X: S15 has 2 valid answers (5 and 2; X said "don't know").
     s15 = find(rows["P.D1"].index, "S15")
     assert (s15.satisfied, s15.valid) == (1, 2)
@@ -102,7 +107,7 @@ def test_unit_table_matches_a_direct_count(session: Session) -> None:
     assert rows["P.D2"].index.value is None
     assert rows["P.D2"].respondents == 0
     # Outside the period: nothing.
-    empty = counts.unit_table(session, units[:1], parse_period("2025"), view)[0]
+    empty = counts.unit_table(session, units[:1], parse_period("2025"), view, None, None, TZ)[0]
     assert empty.index.value is None
     assert session.scalar(select(func.count()).select_from(AnswerCount)) > 0
 
@@ -121,9 +126,13 @@ def test_raw_counting_with_filters_agrees_with_the_rollup(session: Session) -> N
     ids = list(session.scalars(select(Unit.id)))
     year = parse_period("2026")
     rolled = counts_by_unit(session, ids, year, view)
-    raw_all = counts_by_unit_filtered(session, ids, year, view, None, Filters(channel=Channel.QR))
+    raw_all = counts_by_unit_filtered(
+        session, ids, year, view, None, Filters(channel=Channel.QR), TZ
+    )
     assert {k: dict(v) for k, v in rolled.items()} == {k: dict(v) for k, v in raw_all.items()}
-    kiosk = counts_by_unit_filtered(session, ids, year, view, None, Filters(channel=Channel.KIOSK))
+    kiosk = counts_by_unit_filtered(
+        session, ids, year, view, None, Filters(channel=Channel.KIOSK), TZ
+    )
     assert dict(kiosk) == {}
 
 
@@ -138,8 +147,10 @@ def test_custom_range_counts_only_those_days(session: Session) -> None:
     instrument = session.scalars(select(Instrument).where(Instrument.code == "COUNTER")).one()
     view = instrument_view(session, instrument.id, instrument.source_hash)
     unit = session.scalars(select(Unit).where(Unit.code == "P.D1")).one()
-    whole = counts.unit_table(session, [unit], parse_period("2026-06"), view)[0]
-    first_half = counts.unit_table(session, [unit], parse_period("2026-06-01..2026-06-20"), view)[0]
+    whole = counts.unit_table(session, [unit], parse_period("2026-06"), view, None, None, TZ)[0]
+    first_half = counts.unit_table(
+        session, [unit], parse_period("2026-06-01..2026-06-20"), view, None, None, TZ
+    )[0]
     assert whole.respondents == 2
     assert whole.index.percent() == Decimal("50.00")
     assert first_half.respondents == 1

@@ -267,6 +267,7 @@ def test_scores_export_runs_in_the_background_and_matches_the_engine(
     got = {row[0]: dict(zip(header, row, strict=True)) for row in rows[header_at + 1 :] if row[0]}
     expected = scores.scores_export(
         session,
+        timezone="Asia/Ho_Chi_Minh",
         scope=SYSTEM,
         parent=world["units"]["p"],
         level=UnitLevel.DISTRICT,

@@ -25,18 +25,17 @@ from surveyapp.models import (
     ItemKind,
     RespondentType,
     Response,
-    ResponseStatus,
     Stream,
     Unit,
     UnitLevel,
 )
 from surveyapp.services.access import Scope
 from surveyapp.services.collection.bulk import NewResponse, insert_responses
-from surveyapp.services.collection.submissions import new_receipt_code
+from surveyapp.services.collection.submissions import new_response_values
 from surveyapp.services.collection.tables import Table
 from surveyapp.services.errors import InvalidInput
 from surveyapp.services.org.units import save_unit
-from surveyapp.services.periods import FIRST_YEAR, LAST_YEAR, Period, local_period
+from surveyapp.services.periods import FIRST_YEAR, LAST_YEAR, Period
 from surveyapp.services.validation import CODE_RULE, is_code, parse_int
 
 Progress = Callable[[int], None]
@@ -321,22 +320,19 @@ def _row_to_record(
     if not answers:
         raise _BadRow("dòng không có câu trả lời nào")
     record = NewResponse(
-        values={
-            "receipt_code": new_receipt_code(),
-            "idempotency_key": key,
-            "instrument_id": options.instrument.id,
-            "campaign_id": options.campaign.id if options.campaign else None,
-            "unit_id": unit.id,
-            "counter_id": counter.id if counter else None,
-            "dossier_id": dossier.id if dossier else None,
-            "channel": Channel.IMPORT,
-            "stream": options.stream,
-            "status": ResponseStatus.REPORTABLE,
-            "submitted_at": submitted,
-            "period": local_period(submitted, options.timezone),
-            "locale": "vi",
-            **values,
-        },
+        values=new_response_values(
+            idempotency_key=key,
+            instrument_id=options.instrument.id,
+            campaign_id=options.campaign.id if options.campaign else None,
+            unit_id=unit.id,
+            counter_id=counter.id if counter else None,
+            dossier_id=dossier.id if dossier else None,
+            channel=Channel.IMPORT,
+            stream=options.stream,
+            submitted_at=submitted,
+            timezone=options.timezone,
+        )
+        | values,
         answers=answers,
     )
     return record, dossier_code

@@ -23,6 +23,7 @@ from surveyapp.models import (
     RespondentType,
     Response,
     ResponseStatus,
+    Stream,
 )
 from surveyapp.services.collection.anomalies import (
     WATCHED_CHANNELS,
@@ -51,6 +52,39 @@ class Submission:
     dossier_code: str | None = None
     locale: str = "vi"
     extra: Mapping[str, str] = field(default_factory=dict)
+
+
+def new_response_values(
+    *,
+    idempotency_key: str,
+    instrument_id: int,
+    campaign_id: int | None,
+    unit_id: int,
+    counter_id: int | None,
+    dossier_id: int | None,
+    channel: Channel,
+    stream: Stream,
+    submitted_at: datetime,
+    timezone: str,
+    locale: str = "vi",
+) -> dict[str, Any]:
+    """The column values of a new reportable response (every write path builds it here): a
+    fresh receipt code, and its reporting month in the province's time zone."""
+    return {
+        "receipt_code": new_receipt_code(),
+        "idempotency_key": idempotency_key,
+        "instrument_id": instrument_id,
+        "campaign_id": campaign_id,
+        "unit_id": unit_id,
+        "counter_id": counter_id,
+        "dossier_id": dossier_id,
+        "channel": channel,
+        "stream": stream,
+        "status": ResponseStatus.REPORTABLE,
+        "submitted_at": submitted_at,
+        "period": local_period(submitted_at, timezone),
+        "locale": locale,
+    }
 
 
 def new_receipt_code() -> str:
@@ -109,6 +143,24 @@ class Rules:
     low_rating_max: int = 2  # an element item answered 1..this opens a feedback case
     case_due_working_days: int = 10
     holidays: tuple[date, ...] = ()
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Rules:
+        """The rules as configured (SURVEYAPP_* settings; see surveyapp.config)."""
+        return cls(
+            timezone=config["TIMEZONE"],
+            comment_max_length=config["COMMENT_MAX_LENGTH"],
+            revision_window=timedelta(hours=config["DOSSIER_REVISION_HOURS"]),
+            anomaly=AnomalyRule(
+                window=timedelta(minutes=config["ANOMALY_WINDOW_MINUTES"]),
+                rate_min=config["ANOMALY_RATE_MIN"],
+                rate_factor=config["ANOMALY_RATE_FACTOR"],
+                low_sets=config["ANOMALY_LOW_SETS"],
+            ),
+            low_rating_max=config["CASE_LOW_RATING_MAX"],
+            case_due_working_days=config["CASE_DUE_WORKING_DAYS"],
+            holidays=tuple(date.fromisoformat(d) for d in config["CASE_HOLIDAYS"]),
+        )
 
     def case_policy(self) -> CasePolicy:
         return CasePolicy(
@@ -180,19 +232,19 @@ def accept_submission(
         low = is_low_set(instrument, submission.answers, rules.low_rating_max)
         flag = note_submission(session, target.counter.id, low, now, rules.anomaly)
     response = Response(
-        receipt_code=new_receipt_code(),
-        idempotency_key=submission.idempotency_key,
-        instrument_id=instrument.id,
-        campaign_id=campaign.id,
-        unit_id=target.unit.id,
-        counter_id=target.counter.id if target.counter else None,
-        dossier_id=dossier.id if dossier else None,
-        channel=channel,
-        stream=campaign.stream,
-        status=ResponseStatus.REPORTABLE,
-        submitted_at=now,
-        period=local_period(now, rules.timezone),
-        locale=submission.locale,
+        **new_response_values(
+            idempotency_key=submission.idempotency_key,
+            instrument_id=instrument.id,
+            campaign_id=campaign.id,
+            unit_id=target.unit.id,
+            counter_id=target.counter.id if target.counter else None,
+            dossier_id=dossier.id if dossier else None,
+            channel=channel,
+            stream=campaign.stream,
+            submitted_at=now,
+            timezone=rules.timezone,
+            locale=submission.locale,
+        ),
         is_flagged=flag is not None,
         flag_reason=flag,
     )

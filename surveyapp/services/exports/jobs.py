@@ -154,6 +154,7 @@ def write_export(
         appraisal = p.get("appraisal")
         export = scores.scores_export(
             session,
+            timezone=timezone,
             scope=scope,
             parent=unit,
             level=UnitLevel(p["level"]),

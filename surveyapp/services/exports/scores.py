@@ -84,6 +84,7 @@ def scores_export(
     period: Period,
     appraisal: Mapping[str, Decimal] | None,
     generated_at: datetime,
+    timezone: str,
     stream: Stream | None = Stream.OFFICIAL,
     rules: PublicationRules | None = None,
 ) -> ScoresExport:
@@ -107,7 +108,7 @@ def scores_export(
         )
     rows = [
         r
-        for r in par_table(session, scheme, period, appraisal, stream, rules)
+        for r in par_table(session, scheme, period, appraisal, stream, rules, timezone=timezone)
         if r.unit.path.startswith(parent.path) and scope.covers(r.unit.id)
     ]
     elements = [e.code for e in (rows[0].index.parts if rows else ())]

@@ -137,7 +137,7 @@ def counts_by_unit_filtered(
     instrument: InstrumentView,
     stream: Stream | None,
     filters: Filters,
-    timezone: str = "Asia/Ho_Chi_Minh",
+    timezone: str,
     by: str = "unit",
 ) -> Counts:
     """The same table as ``counts_by_unit``, counted from the raw answers with extra filters
@@ -166,9 +166,9 @@ def count_answers(
     unit_ids: Sequence[int],
     period: Period,
     instrument: InstrumentView,
-    stream: Stream | None = None,
-    filters: Filters | None = None,
-    timezone: str = "Asia/Ho_Chi_Minh",
+    stream: Stream | None,
+    filters: Filters | None,
+    timezone: str,
     by: str = "unit",
 ) -> Counts:
     """From the rollup when it holds what is asked, else from the raw answers."""
@@ -220,9 +220,9 @@ def unit_table(
     units: Sequence[Unit],
     period: Period,
     instrument: InstrumentView,
-    stream: Stream | None = None,
-    filters: Filters | None = None,
-    timezone: str = "Asia/Ho_Chi_Minh",
+    stream: Stream | None,
+    filters: Filters | None,
+    timezone: str,
 ) -> list[UnitRow]:
     """Each unit's index over itself and everything below it: one rollup query, or one raw
     GROUP BY when filters the rollup does not hold are set.

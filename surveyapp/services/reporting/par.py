@@ -161,6 +161,8 @@ def par_table(
     appraisal: Mapping[str, Decimal] | None = None,
     stream: Stream | None = Stream.OFFICIAL,
     rules: PublicationRules | None = None,
+    *,
+    timezone: str,
 ) -> list[ParRow]:
     """One row per unit of the scheme's level in the province, ranked by total (ties share a
     rank); units flagged by the publication rules get no rank."""
@@ -177,7 +179,7 @@ def par_table(
     )
     criteria = parse_criteria(scheme.criteria)
     rows = []
-    for row in counts.unit_table(session, units, period, view, stream):
+    for row in counts.unit_table(session, units, period, view, stream, None, timezone):
         shown = figures.figure(row.index, row.respondents, rules)
         interval, verdict = shown.interval, shown.verdict
         points = {}
