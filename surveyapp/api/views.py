@@ -20,10 +20,9 @@ from surveyapp.clock import now
 from surveyapp.db import get_session
 from surveyapp.errors import render_error
 from surveyapp.models import User, localized
+from surveyapp.query_args import report_query
 from surveyapp.services.access import Scope, get_visible_unit, scope_for, visible_units
 from surveyapp.services.accounts import api_tokens
-from surveyapp.services.errors import N_, InvalidInput
-from surveyapp.services.periods import parse_period
 from surveyapp.services.reporting import dashboards, figures
 
 
@@ -105,15 +104,12 @@ def unit_indices(code: str) -> ResponseReturnValue:
         return unauthorized()
     db = get_session()
     unit = get_visible_unit(db, scope, code)
-    period_text = (request.args.get("period") or "").strip()
-    if not period_text:
-        raise InvalidInput(N_("Thiếu tham số period (YYYY, YYYY-Qn hoặc YYYY-MM)."), field="period")
-    period = parse_period(period_text[:40])
-    stream, filters, instrument = dashboards.parse_filters(db, request.args)
+    query = report_query(db, request.args, None)
+    period, stream, filters = query.period, query.stream, query.filters
     view = dashboards.unit_dashboard(
         db,
         unit,
-        dashboards.Query(period, stream, filters, instrument),
+        query,
         scope=scope,
         timezone=current_app.config["TIMEZONE"],
     )

@@ -21,12 +21,13 @@ from flask_babel import gettext
 
 from surveyapp.clock import now
 from surveyapp.dashboard import bp
-from surveyapp.dashboard.common import ROLE_LABELS, commit_or_form_error, requires, scope
+from surveyapp.dashboard.common import commit_or_form_error, requires, scope
 from surveyapp.dashboard.forms import (
     CounterForm,
     TokenForm,
     UserForm,
 )
+from surveyapp.dashboard.labels import ROLE_LABELS
 from surveyapp.db import get_session
 from surveyapp.models import Role
 from surveyapp.services.access import (

@@ -10,10 +10,16 @@ from typing import Any
 from flask import (
     g,
 )
-from flask_babel import gettext, lazy_gettext
+from flask_babel import gettext
 from flask_login import current_user, login_required
 
 from surveyapp.dashboard import bp
+from surveyapp.dashboard.labels import (
+    CASE_STATUS_LABELS,
+    FLAG_LABELS,
+    RESPONSE_STATUS_LABELS,
+    ROLE_LABELS,
+)
 from surveyapp.db import get_session
 from surveyapp.models import CaseStatus, ResponseStatus, Role
 from surveyapp.services.access import (
@@ -23,30 +29,6 @@ from surveyapp.services.access import (
 )
 from surveyapp.services.errors import InvalidInput
 from surveyapp.services.feedback import cases
-
-ROLE_LABELS = {
-    Role.ADMIN: lazy_gettext("Quản trị hệ thống"),
-    Role.PAR_OFFICE: lazy_gettext("Phòng CCHC (Sở Nội vụ)"),
-    Role.UNIT_MANAGER: lazy_gettext("Lãnh đạo đơn vị"),
-    Role.COUNTER_STAFF: lazy_gettext("Cán bộ một cửa"),
-}
-
-
-STATUS_LABELS = {
-    CaseStatus.NEW: lazy_gettext("Mới"),
-    CaseStatus.ASSIGNED: lazy_gettext("Đã giao"),
-    CaseStatus.IN_PROGRESS: lazy_gettext("Đang xử lý"),
-    CaseStatus.ANSWERED: lazy_gettext("Đã trả lời"),
-    CaseStatus.CLOSED: lazy_gettext("Đã đóng"),
-}
-
-
-RESPONSE_STATUS_LABELS = {
-    ResponseStatus.REPORTABLE: lazy_gettext("Hợp lệ"),
-    ResponseStatus.SPAM: lazy_gettext("Rác"),
-    ResponseStatus.TEST: lazy_gettext("Thử nghiệm"),
-    ResponseStatus.DELETED: lazy_gettext("Đã xóa"),
-}
 
 
 @bp.before_request
@@ -73,14 +55,6 @@ def requires(permission: Permission) -> Callable[[Callable[..., Any]], Callable[
     return decorator
 
 
-FLAG_LABELS = {
-    "rate": lazy_gettext("nhiều phiếu hơn hẳn thường lệ tại quầy trong ít phút"),
-    "low_burst": lazy_gettext("nhiều phiếu đánh giá thấp liên tiếp tại quầy trong ít phút"),
-    "burst": lazy_gettext("nhiều phiếu giống hệt nhau (quy tắc cũ)"),
-    "official": lazy_gettext("do cán bộ gắn cờ"),
-}
-
-
 @bp.app_context_processor
 def helpers() -> dict[str, Any]:
     def can(permission: str) -> bool:
@@ -89,7 +63,7 @@ def helpers() -> dict[str, Any]:
     return {
         "can": can,
         "role_label": lambda role: ROLE_LABELS[Role(role)],
-        "status_label": lambda status: STATUS_LABELS[CaseStatus(status)],
+        "status_label": lambda status: CASE_STATUS_LABELS[CaseStatus(status)],
         "response_status_label": lambda s: RESPONSE_STATUS_LABELS[ResponseStatus(s)],
         "flag_label": lambda reason: FLAG_LABELS.get(reason or "", reason),
         "mask": cases.mask_personal_data,

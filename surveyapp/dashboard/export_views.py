@@ -6,15 +6,14 @@ from typing import Any
 
 from flask import current_app, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext, lazy_gettext
+from flask_babel import gettext
 
 from surveyapp import tasks
 from surveyapp.clock import now
 from surveyapp.dashboard import bp
 from surveyapp.dashboard.common import commit_or_form_error, scope
 from surveyapp.dashboard.forms import ResponsesExportForm, ScoresExportForm
-from surveyapp.dashboard.report_views import STREAM_CHOICES
-from surveyapp.dashboard.setup_views import LEVEL_LABELS
+from surveyapp.dashboard.labels import JOB_LABELS, LEVEL_LABELS, STREAM_CHOICES
 from surveyapp.db import get_session
 from surveyapp.models import ExportJob, JobStatus
 from surveyapp.security import accepts_files
@@ -23,13 +22,6 @@ from surveyapp.services.collection.tables import TableLimits
 from surveyapp.services.errors import N_, NotFound
 from surveyapp.services.exports import jobs
 from surveyapp.services.exports import scores as score_files
-
-JOB_LABELS = {
-    JobStatus.QUEUED: lazy_gettext("Đang chờ"),
-    JobStatus.RUNNING: lazy_gettext("Đang tạo tệp"),
-    JobStatus.DONE: lazy_gettext("Đã xong"),
-    JobStatus.FAILED: lazy_gettext("Không thành công"),
-}
 
 
 @bp.app_context_processor

@@ -18,15 +18,17 @@ from flask_babel import gettext
 
 from surveyapp.clock import now
 from surveyapp.dashboard import bp
-from surveyapp.dashboard.common import STATUS_LABELS, commit_or_form_error, requires, scope
+from surveyapp.dashboard.common import commit_or_form_error, requires, scope
 from surveyapp.dashboard.forms import (
     AssignForm,
     NoteForm,
     ReplyForm,
     StatusForm,
 )
+from surveyapp.dashboard.labels import CASE_STATUS_LABELS
 from surveyapp.db import get_session
 from surveyapp.models import CaseStatus, ResponseStatus
+from surveyapp.query_args import inbox_filters
 from surveyapp.security import local_target
 from surveyapp.services import audit
 from surveyapp.services.access import (
@@ -53,55 +55,12 @@ def index() -> ResponseReturnValue:
     )
 
 
-def _inbox_filters() -> cases.CaseFilters:
-    """Filters from the query string; a bad one is a 400 with its reason."""
-    args = request.args
-    db = get_session()
-    unit_ids = None
-    if args.get("unit"):
-        unit = get_visible_unit(db, scope(), args["unit"])
-        unit_ids = units.subtree_ids(db, unit)
-    status = None
-    if args.get("status") and args["status"] != "overdue":
-        try:
-            status = CaseStatus(args["status"])
-        except ValueError:
-            raise InvalidInput(N_("Trạng thái không hợp lệ."), field="status") from None
-    assignee: int | str | None = None
-    if args.get("assignee"):
-        value = args["assignee"]
-        if value in ("me", "none"):
-            assignee = value
-        elif parse_id(value) is not None:
-            assignee = parse_id(value)
-        else:
-            raise InvalidInput(N_("Người được giao không hợp lệ."), field="assignee")
-    sort = args.get("sort") or "newest"
-    if sort not in cases.SORTS:
-        raise InvalidInput(N_("Cách sắp xếp không hợp lệ."), field="sort")
-    text = (args.get("q") or "").strip()
-    if len(text) > 200:
-        raise InvalidInput(N_("Từ khóa tìm kiếm dài tối đa 200 ký tự."), field="q")
-    element = (args.get("element") or "").strip()[:40] or None
-    return cases.CaseFilters(
-        unit_ids=unit_ids,
-        status=status,
-        overdue=args.get("status") == "overdue",
-        assignee=assignee,
-        period=parse_period(args["period"]) if args.get("period") else None,
-        element=element,
-        text=text or None,
-        flagged=args.get("flagged") == "1",
-        sort=sort,
-    )
-
-
 @bp.get("/inbox")
 def inbox() -> ResponseReturnValue:
     db = get_session()
     config = current_app.config
     try:
-        filters = _inbox_filters()
+        filters = inbox_filters(db, scope(), request.args)
         page = cases.list_cases(
             db, scope(), filters, now(), config["TIMEZONE"], cursor=request.args.get("after")
         )
@@ -153,7 +112,7 @@ def _case_forms(case: Any) -> dict[str, Any]:
         (str(u.id), u.full_name or u.email) for u in users
     ]
     status = StatusForm(prefix="status")
-    status.status.choices = [(s.value, str(STATUS_LABELS[s])) for s in CaseStatus]
+    status.status.choices = [(s.value, str(CASE_STATUS_LABELS[s])) for s in CaseStatus]
     return {
         "assign": assign,
         "status": status,

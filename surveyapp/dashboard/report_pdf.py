@@ -1,47 +1,24 @@
 """The printable report per unit and period (Báo cáo kết quả khảo sát sự hài lòng), A4, in
 Vietnamese: headline figures, charts, the element and item tables, the ranking of the units
-below, a summary of comments and cases, the method note and a signature block.
+below, a summary of comments and cases, the method note and a signature block. Drawing only: the
+figures come from services.reporting.dashboards.report_figures; the caller draws it under the
+Vietnamese locale, as the official document it is.
 """
 
 from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
+from surveyapp.dashboard.labels import CASE_STATUS_LABELS, CHANNEL_LABELS
+from surveyapp.fonts import pdf_fonts
 from surveyapp.formatting import number_text as vn  # 85,21
+from surveyapp.models import CaseStatus
 from surveyapp.services.feedback.cases import mask_personal_data
-from surveyapp.services.org.qr import pdf_fonts
 from surveyapp.services.reporting.dashboards import UnitDashboard
 from surveyapp.services.reporting.figures import Figure
-from surveyapp.services.reporting.ranking import Ranking
-
-CHANNELS = {
-    "qr": "Mã QR tại quầy",
-    "kiosk": "Máy tính bảng tại quầy",
-    "link": "Đường dẫn theo hồ sơ",
-    "paper": "Phiếu giấy",
-    "import": "Nhập từ tệp",
-}
-CASE_STATUSES = {
-    "new": "Mới",
-    "assigned": "Đã giao",
-    "in_progress": "Đang xử lý",
-    "answered": "Đã trả lời",
-    "closed": "Đã đóng",
-}
-
-
-@dataclass(frozen=True)
-class ReportInput:
-    view: UnitDashboard
-    ranking: Ranking | None
-    cases: dict[str, int]  # case status → count, for the unit's comments and low ratings
-    comment_count: int
-    generated_at: datetime  # local time
-    place: str  # the province's name, for "…, ngày … tháng … năm …"
+from surveyapp.services.reporting.report import ReportFigures
 
 
 def _figure(f: Figure) -> tuple[str, str]:
@@ -59,7 +36,7 @@ def _reliability(f: Figure) -> str:
     return "Đủ tin cậy"
 
 
-def report_pdf(data: ReportInput) -> bytes:
+def report_pdf(data: ReportFigures) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_CENTER
     from reportlab.lib.pagesizes import A4
@@ -195,12 +172,11 @@ def report_pdf(data: ReportInput) -> bytes:
 
     story.append(p("IV. Ý KIẾN, PHẢN ÁNH CỦA NGƯỜI DÂN", heading))
     channel_text = (
-        ", ".join(f"{CHANNELS.get(c.value, c.value)}: {n}" for c, n in view.channels)
-        or "chưa có phiếu"
+        ", ".join(f"{CHANNEL_LABELS[c]}: {n}" for c, n in view.channels) or "chưa có phiếu"
     )
     story.append(p(f"Phiếu theo kênh: {channel_text}."))
     cases = (
-        ", ".join(f"{CASE_STATUSES.get(s, s)}: {n}" for s, n in data.cases.items() if n)
+        ", ".join(f"{CASE_STATUS_LABELS[CaseStatus(s)]}: {n}" for s, n in data.cases.items() if n)
         or "không có"
     )
     story.append(

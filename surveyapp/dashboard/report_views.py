@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import Response as FlaskResponse
 from flask import current_app, render_template, request
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext, lazy_gettext
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from analysis.publication import Verdict
@@ -17,36 +17,18 @@ from analysis.trends import Change, MannKendall
 from surveyapp.clock import now
 from surveyapp.dashboard import bp, charts, report_pdf
 from surveyapp.dashboard.common import scope
+from surveyapp.dashboard.labels import (
+    CHANNEL_LABELS,
+    FUNNEL_LABELS,
+    RESPONDENT_LABELS,
+    STREAM_CHOICES,
+)
 from surveyapp.db import get_session
-from surveyapp.models import Channel, RespondentType, ServiceField, Stream, Unit, localized
+from surveyapp.models import Channel, ServiceField, Unit, localized
+from surveyapp.query_args import report_query
 from surveyapp.services.access import get_visible_unit
-from surveyapp.services.org import units
-from surveyapp.services.periods import parse_period
-from surveyapp.services.reporting import dashboards, figures, ranking, tt01
+from surveyapp.services.reporting import dashboards, figures, ranking, report, tt01
 from surveyapp.templating import current_locale, format_number
-
-CHANNEL_LABELS = {
-    Channel.QR: lazy_gettext("Mã QR tại quầy"),
-    Channel.KIOSK: lazy_gettext("Máy tính bảng tại quầy"),
-    Channel.LINK: lazy_gettext("Đường dẫn theo hồ sơ"),
-    Channel.PAPER: lazy_gettext("Phiếu giấy"),
-    Channel.IMPORT: lazy_gettext("Nhập từ tệp"),
-}
-RESPONDENT_LABELS = {
-    RespondentType.INDIVIDUAL: lazy_gettext("Cá nhân"),
-    RespondentType.ORGANISATION: lazy_gettext("Tổ chức"),
-}
-FUNNEL_LABELS = {
-    "above": lazy_gettext("Cao hơn rõ rệt"),
-    "warning-above": lazy_gettext("Cao hơn (cảnh báo)"),
-    "within": lazy_gettext("Trong giới hạn"),
-    "warning-below": lazy_gettext("Thấp hơn (cảnh báo)"),
-    "below": lazy_gettext("Thấp hơn rõ rệt"),
-}
-STREAM_CHOICES = {
-    Stream.OFFICIAL: lazy_gettext("Chính thức"),
-    Stream.GENERAL: lazy_gettext("Góp ý chung"),
-}
 
 
 @bp.app_context_processor
@@ -107,12 +89,7 @@ def trend_text(test: MannKendall) -> str:
 
 def dashboard_query() -> dashboards.Query:
     """Period and filters from the query string (default: this year); bad values are a 422."""
-    text = (request.args.get("period") or "").strip()
-    if not text:
-        text = str(now().astimezone(_zone()).year)
-    period = parse_period(text[:40])
-    stream, filters, instrument = dashboards.parse_filters(get_session(), request.args)
-    return dashboards.Query(period, stream, filters, instrument)
+    return report_query(get_session(), request.args, str(now().astimezone(_zone()).year))
 
 
 def _zone() -> ZoneInfo:
@@ -282,19 +259,11 @@ def unit_report(code: str) -> ResponseReturnValue:
     db = get_session()
     unit = get_visible_unit(db, scope(), code)
     query = dashboard_query()
-    timezone = current_app.config["TIMEZONE"]
-    view = dashboards.unit_dashboard(db, unit, query, scope=scope(), timezone=timezone)
-    table = (
-        ranking.ranking(db, unit, query, scope=scope(), timezone=timezone)
-        if any(scope().covers(child.id) for child in unit.children)
-        else None
+    figures = report.report_figures(
+        db, scope(), unit, query, timezone=current_app.config["TIMEZONE"], now=now()
     )
-    comments, cases = dashboards.feedback_summary(db, unit, query, timezone)
-    pdf = report_pdf.report_pdf(
-        report_pdf.ReportInput(
-            view, table, cases, comments, now().astimezone(_zone()), units.root_of(unit).name
-        )
-    )
+    with force_locale("vi"):  # the official document is in Vietnamese, whoever prints it
+        pdf = report_pdf.report_pdf(figures)
     name = f"bao-cao-khao-sat-{unit.code}-{query.period.label.replace('..', '_')}.pdf"
     response = FlaskResponse(pdf, mimetype="application/pdf")
     response.headers.set("Content-Disposition", "attachment", filename=name)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_babel import gettext, lazy_gettext
+from flask_babel import gettext
 
 from surveyapp.clock import now
 from surveyapp.dashboard import bp
@@ -21,6 +21,7 @@ from surveyapp.dashboard.forms import (
     UnitForm,
     UploadForm,
 )
+from surveyapp.dashboard.labels import LEVEL_LABELS, STREAM_LABELS
 from surveyapp.db import get_session
 from surveyapp.models import Channel, Instrument, Stream, UnitLevel
 from surveyapp.public.forms import posted_answers, survey_form_class
@@ -34,17 +35,6 @@ from surveyapp.services.org import campaigns as campaign_service
 from surveyapp.services.org import fields as field_service
 from surveyapp.services.org import units
 from surveyapp.services.periods import parse_period
-
-LEVEL_LABELS = {
-    UnitLevel.PROVINCE: lazy_gettext("Tỉnh"),
-    UnitLevel.DEPARTMENT: lazy_gettext("Sở, ngành"),
-    UnitLevel.DISTRICT: lazy_gettext("Huyện"),
-    UnitLevel.COMMUNE: lazy_gettext("Xã"),
-}
-STREAM_LABELS = {
-    Stream.OFFICIAL: lazy_gettext("Chính thức (gắn với hồ sơ)"),
-    Stream.GENERAL: lazy_gettext("Góp ý chung tại quầy"),
-}
 
 
 def _instrument_and_stream_choices(form: CampaignForm | ImportForm) -> None:

@@ -232,14 +232,3 @@ def test_tt01_scores_per_agency_and_official_with_minimum(session: Session) -> N
     agency_scores = {s.code: s.score for s in agency.result.indicators}
     assert agency_scores["T1"] == Decimal("1.3")
     assert agency.band is not None
-
-
-def test_parse_filters_rejects_unknown_values(session: Session, world: dict) -> None:
-    with pytest.raises(InvalidInput) as error:
-        dashboards.parse_filters(session, {"channel": "fax"})
-    assert error.value.params["name"] == "channel"
-    with pytest.raises(InvalidInput):
-        dashboards.parse_filters(session, {"field": "NOPE"})
-    stream, filters, _ = dashboards.parse_filters(session, {"stream": "official", "channel": "qr"})
-    assert stream is Stream.OFFICIAL
-    assert filters.channel is Channel.QR

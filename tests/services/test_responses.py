@@ -247,3 +247,30 @@ def test_free_text_answers_are_capped_like_comments() -> None:
         check_answers(view, {"NOTE": "x" * 301}, text_max_length=300)
     assert caught.value.field == "NOTE"
     assert "300" in caught.value.render()
+
+
+def test_a_dossier_citizen_whose_campaign_closed_reads_the_dossier_message(
+    session: Session,
+) -> None:
+    """The form was opened on the campaign's last day and sent after midnight: the citizen is told
+    about their dossier's rating, not about a counter."""
+    from tests.factories import make_campaign
+
+    unit, _, _ = setup_counter(session)
+    campaign = make_campaign(
+        session,
+        [unit],
+        code="C-HS",
+        stream=Stream.OFFICIAL,
+        starts_on=date(2026, 6, 1),
+        ends_on=date(2026, 6, 15),
+    )
+    session.commit()
+    dossier = make_dossier(session, unit, "HS-LAST")
+    session.commit()
+    target = dossier_target(session, dossier, NOW, RULES.timezone)
+    assert target.campaign.id == campaign.id
+    after_midnight = datetime(2026, 6, 15, 17, 30, tzinfo=UTC)  # 00:30 on the 16th in Hà Nội
+    with pytest.raises(Gone) as refused:
+        submit(session, None, target=target, now=after_midnight)
+    assert refused.value.message == "Hiện không có đợt đánh giá nào đang mở cho hồ sơ này."

@@ -112,8 +112,12 @@ def test_ranking_sorts_links_down_and_draws_a_funnel(app: Flask, world: dict) ->
     assert auth.client.get("/dashboard/units/P/ranking?period=2026&sort=x").status_code == 422
 
 
-def test_pdf_report_reads_as_a_report(app: Flask, world: dict) -> None:
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_pdf_report_reads_as_a_report(app: Flask, world: dict, lang: str) -> None:
+    """The report is the official document, in Vietnamese whichever language the official reads
+    the dashboard in."""
     auth = signed_in(app)
+    auth.client.get(f"/dashboard/?lang={lang}")
     result = auth.client.get("/dashboard/units/P.D1/report.pdf?period=2026")
     assert result.status_code == 200
     assert result.mimetype == "application/pdf"
@@ -126,6 +130,7 @@ def test_pdf_report_reads_as_a_report(app: Flask, world: dict) -> None:
     assert "THỦ TRƯỞNG ĐƠN VỊ" in text
     assert "Số ý kiến bằng văn bản: 1." in text
     assert "Mới: 5" in text  # four low ratings (level 2) and the comment
+    assert "Phiếu theo kênh: Mã QR tại quầy: 12." in text
     assert "XẾP HẠNG CÁC ĐƠN VỊ TRỰC THUỘC" in text  # D1 has commune X below it
     assert "Quyết định 1001/QĐ-BNV" in text
     assert reader.metadata.title.startswith("Báo cáo kết quả khảo sát sự hài lòng")

@@ -195,7 +195,7 @@ def accept_submission(
         return existing, False
     campaign = target.campaign
     if not campaign.is_open_on(local_date(now, rules.timezone)):
-        raise Gone(N_("Đợt khảo sát tại quầy này đã kết thúc hoặc chưa bắt đầu."))
+        raise Gone(target.closed)  # the counter's message, or the dossier link's
     instrument = target.instrument
     check_answers(instrument, submission.answers, rules.comment_max_length)
     comment = (submission.comment or "").strip()

@@ -52,6 +52,10 @@ def find_open_campaign(session: Session, unit: Unit, day: date, stream: Stream) 
     return found[0] if found else None
 
 
+COUNTER_CLOSED = N_("Đợt khảo sát tại quầy này đã kết thúc hoặc chưa bắt đầu.")
+DOSSIER_CLOSED = N_("Hiện không có đợt đánh giá nào đang mở cho hồ sơ này.")
+
+
 @dataclass(frozen=True)
 class Place:
     """A unit or counter as a survey page needs it: plain values, safe to keep between requests."""
@@ -86,6 +90,7 @@ class Target:
     instrument: InstrumentView
     counter: Place | None = None
     dossier: Dossier | None = None  # fixed by a signed per-dossier link
+    closed: str = COUNTER_CLOSED  # what the citizen reads when the campaign is no longer open
 
 
 def counter_target(session: Session, counter: Counter, now: datetime, timezone: str) -> Target:
@@ -95,7 +100,7 @@ def counter_target(session: Session, counter: Counter, now: datetime, timezone: 
         counter.unit,
         local_date(now, timezone),
         Stream.GENERAL,
-        N_("Đợt khảo sát tại quầy này đã kết thúc hoặc chưa bắt đầu."),
+        COUNTER_CLOSED,
         counter=Place(counter.id, counter.name),
     )
 
@@ -121,6 +126,7 @@ def _target(
         ),
         counter=counter,
         dossier=dossier,
+        closed=closed,
     )
 
 
@@ -184,6 +190,6 @@ def dossier_target(session: Session, dossier: Dossier, now: datetime, timezone: 
         session.get_one(Unit, dossier.unit_id),
         local_date(now, timezone),
         Stream.OFFICIAL,
-        N_("Hiện không có đợt đánh giá nào đang mở cho hồ sơ này."),
+        DOSSIER_CLOSED,
         dossier=dossier,
     )

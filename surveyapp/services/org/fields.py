@@ -37,3 +37,8 @@ def create_service_field(
 
 def list_service_fields(session: Session) -> list[ServiceField]:
     return list(session.scalars(select(ServiceField).order_by(ServiceField.code)))
+
+
+def find_field_id(session: Session, code: str) -> int | None:
+    """The id of the service field ``code``, if there is one."""
+    return session.scalar(select(ServiceField.id).where(ServiceField.code == code))

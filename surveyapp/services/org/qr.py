@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import io
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 import qrcode
 import qrcode.image.svg
 from qrcode.constants import ERROR_CORRECT_M
 
+from surveyapp.fonts import pdf_fonts
 from surveyapp.services.errors import N_, InvalidInput
 
 FORMATS = ("png", "svg", "pdf")
@@ -47,20 +46,6 @@ def qr_svg(url: str) -> bytes:
 
 
 @cache
-def pdf_fonts() -> tuple[str, str]:
-    """Register DejaVu Sans (full Vietnamese coverage), shipped inside matplotlib's package data."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
-
-    spec = importlib.util.find_spec("matplotlib")
-    if spec is None or not spec.submodule_search_locations:  # pragma: no cover - a dependency
-        raise RuntimeError("matplotlib (for the DejaVu fonts) is not installed")
-    folder = Path(spec.submodule_search_locations[0]) / "mpl-data" / "fonts" / "ttf"
-    pdfmetrics.registerFont(TTFont("DejaVuSans", str(folder / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont("DejaVuSans-Bold", str(folder / "DejaVuSans-Bold.ttf")))
-    return "DejaVuSans", "DejaVuSans-Bold"
-
-
 def poster_pdf(poster: Poster) -> bytes:
     """An A4 poster: title, unit and counter, three steps, the QR code and the plain URL."""
     from reportlab.lib.colors import HexColor, black

@@ -32,9 +32,7 @@ from surveyapp.models import (
     Instrument,
     InstrumentStatus,
     Item,
-    RespondentType,
     Response,
-    ServiceField,
     Stream,
     Unit,
     campaign_units,
@@ -169,36 +167,6 @@ class UnitDashboard:
     flagged: int  # responses counted here that are flagged for review
     rules: PublicationRules
     element_names: dict[str, dict[str, str]]
-
-
-def parse_filters(session: Session, args: Any) -> tuple[Stream | None, Filters, str | None]:
-    """stream, filters and instrument code from query-string arguments; unknown values are a
-    400-worthy InvalidInput naming the parameter."""
-
-    def choice(name: str, enum: Any) -> Any:
-        value = (args.get(name) or "").strip()
-        if not value or value == "all":
-            return None
-        try:
-            return enum(value)
-        except ValueError:
-            raise InvalidInput(
-                N_("Giá trị '%(v)s' của %(name)s không hợp lệ."), field=name, v=value, name=name
-            ) from None
-
-    stream = choice("stream", Stream)
-    channel = choice("channel", Channel)
-    respondent = choice("respondent_type", RespondentType)
-    field_id = None
-    field_code = (args.get("field") or "").strip()
-    if field_code and field_code != "all":
-        field_id = session.scalar(select(ServiceField.id).where(ServiceField.code == field_code))
-        if field_id is None:
-            raise InvalidInput(
-                N_("Không có lĩnh vực %(code)s."), field="field", code=field_code[:40]
-            )
-    instrument = (args.get("instrument") or "").strip() or None
-    return stream, Filters(channel, field_id, respondent), instrument
 
 
 def answered_instruments(

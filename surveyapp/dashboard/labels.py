@@ -1,0 +1,101 @@
+"""Every label a dashboard page, file or report shows for a code: one map per kind, translated
+where it is shown (the PDF report is drawn under the Vietnamese locale)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext
+
+from surveyapp.models import (
+    CaseStatus,
+    Channel,
+    RespondentType,
+    ResponseStatus,
+    Role,
+    Stream,
+    UnitLevel,
+)
+from surveyapp.models.job import JobStatus
+
+ROLE_LABELS = {
+    Role.ADMIN: lazy_gettext("Quản trị hệ thống"),
+    Role.PAR_OFFICE: lazy_gettext("Phòng CCHC (Sở Nội vụ)"),
+    Role.UNIT_MANAGER: lazy_gettext("Lãnh đạo đơn vị"),
+    Role.COUNTER_STAFF: lazy_gettext("Cán bộ một cửa"),
+}
+
+
+CASE_STATUS_LABELS = {
+    CaseStatus.NEW: lazy_gettext("Mới"),
+    CaseStatus.ASSIGNED: lazy_gettext("Đã giao"),
+    CaseStatus.IN_PROGRESS: lazy_gettext("Đang xử lý"),
+    CaseStatus.ANSWERED: lazy_gettext("Đã trả lời"),
+    CaseStatus.CLOSED: lazy_gettext("Đã đóng"),
+}
+
+
+RESPONSE_STATUS_LABELS = {
+    ResponseStatus.REPORTABLE: lazy_gettext("Hợp lệ"),
+    ResponseStatus.SPAM: lazy_gettext("Rác"),
+    ResponseStatus.TEST: lazy_gettext("Thử nghiệm"),
+    ResponseStatus.DELETED: lazy_gettext("Đã xóa"),
+}
+
+
+FLAG_LABELS = {
+    "rate": lazy_gettext("nhiều phiếu hơn hẳn thường lệ tại quầy trong ít phút"),
+    "low_burst": lazy_gettext("nhiều phiếu đánh giá thấp liên tiếp tại quầy trong ít phút"),
+    "burst": lazy_gettext("nhiều phiếu giống hệt nhau (quy tắc cũ)"),
+    "official": lazy_gettext("do cán bộ gắn cờ"),
+}
+
+
+CHANNEL_LABELS = {
+    Channel.QR: lazy_gettext("Mã QR tại quầy"),
+    Channel.KIOSK: lazy_gettext("Máy tính bảng tại quầy"),
+    Channel.LINK: lazy_gettext("Đường dẫn theo hồ sơ"),
+    Channel.PAPER: lazy_gettext("Phiếu giấy"),
+    Channel.IMPORT: lazy_gettext("Nhập từ tệp"),
+}
+
+
+RESPONDENT_LABELS = {
+    RespondentType.INDIVIDUAL: lazy_gettext("Cá nhân"),
+    RespondentType.ORGANISATION: lazy_gettext("Tổ chức"),
+}
+
+
+FUNNEL_LABELS = {
+    "above": lazy_gettext("Cao hơn rõ rệt"),
+    "warning-above": lazy_gettext("Cao hơn (cảnh báo)"),
+    "within": lazy_gettext("Trong giới hạn"),
+    "warning-below": lazy_gettext("Thấp hơn (cảnh báo)"),
+    "below": lazy_gettext("Thấp hơn rõ rệt"),
+}
+
+
+STREAM_CHOICES = {
+    Stream.OFFICIAL: lazy_gettext("Chính thức"),
+    Stream.GENERAL: lazy_gettext("Góp ý chung"),
+}
+
+
+LEVEL_LABELS = {
+    UnitLevel.PROVINCE: lazy_gettext("Tỉnh"),
+    UnitLevel.DEPARTMENT: lazy_gettext("Sở, ngành"),
+    UnitLevel.DISTRICT: lazy_gettext("Huyện"),
+    UnitLevel.COMMUNE: lazy_gettext("Xã"),
+}
+
+
+STREAM_LABELS = {
+    Stream.OFFICIAL: lazy_gettext("Chính thức (gắn với hồ sơ)"),
+    Stream.GENERAL: lazy_gettext("Góp ý chung tại quầy"),
+}
+
+
+JOB_LABELS = {
+    JobStatus.QUEUED: lazy_gettext("Đang chờ"),
+    JobStatus.RUNNING: lazy_gettext("Đang tạo tệp"),
+    JobStatus.DONE: lazy_gettext("Đã xong"),
+    JobStatus.FAILED: lazy_gettext("Không thành công"),
+}
