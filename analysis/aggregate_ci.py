@@ -4,7 +4,8 @@ An element or SIPAS index built as a mean of item shares is a linear combination
 item shares (c_i = 1/(number of elements × items in the element) for SIPAS's mean of means); the
 pooled index is the ratio Σ S / Σ V. Both are smooth functions of respondent totals, so their
 variance follows from linearization (the delta method): each respondent r gets an influence
-value z_r, and v = n/(n−1) Σ (z_r − z̄)² (STATISTICS.md §2.4 with every respondent its own PSU).
+value z_r, and v = n/(n−1) Σ (z_r − z̄)² (Taylor linearization, every respondent its own PSU;
+Woodruff 1971).
 The interval is estimate ± z·√v on the percent scale, clipped to [0, 100]. Respondents answer
 several items, so this keeps the correlation between items that a sum of item variances would lose.
 """

@@ -1,4 +1,5 @@
-"""Key drivers of overall satisfaction (STATISTICS.md §8): Johnson's relative weights and Shapley
+"""Key drivers of overall satisfaction (Johnson 2000; Lindeman, Merenda & Gold 1980): Johnson's
+relative weights and Shapley
 (LMG) values, both from the correlation matrix, both summing to R²."""
 
 from __future__ import annotations

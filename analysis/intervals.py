@@ -1,4 +1,5 @@
-"""Confidence intervals for shares and their differences (STATISTICS.md §2).
+"""Confidence intervals for shares and their differences (Wilson 1927; Clopper & Pearson 1934;
+Newcombe 1998).
 
 Library defaults differ from what a reader expects (scipy's ``proportion_ci`` defaults to the exact
 method, statsmodels' ``proportion_confint`` to Wald), so every call names its method.
@@ -12,7 +13,7 @@ from analysis.types import Interval
 
 
 def wilson(successes: float, n: float, confidence: float = 0.95) -> Interval | None:
-    """Wilson score interval (STATISTICS.md §2.1; Newcombe 1998). Accepts a non-integer n, for
+    """Wilson score interval (Wilson 1927; Newcombe 1998). Accepts a non-integer n, for
     an effective sample size. None when n is 0."""
     _check(successes, n)
     if n == 0:
@@ -22,7 +23,7 @@ def wilson(successes: float, n: float, confidence: float = 0.95) -> Interval | N
 
 
 def clopper_pearson(successes: int, n: int, confidence: float = 0.95) -> Interval | None:
-    """Clopper–Pearson ("exact") interval, conservative (STATISTICS.md §2.2)."""
+    """Clopper–Pearson ("exact") interval, conservative (Clopper & Pearson 1934)."""
     _check(successes, n)
     if n == 0:
         return None
@@ -33,7 +34,7 @@ def clopper_pearson(successes: int, n: int, confidence: float = 0.95) -> Interva
 def newcombe_difference(
     successes1: int, n1: int, successes2: int, n2: int, confidence: float = 0.95
 ) -> Interval | None:
-    """Newcombe hybrid score interval for p1 − p2 (STATISTICS.md §2.5; Newcombe 1998, method 10)."""
+    """Newcombe hybrid score interval for p1 − p2 (Newcombe 1998, method 10)."""
     _check(successes1, n1)
     _check(successes2, n2)
     if n1 == 0 or n2 == 0:

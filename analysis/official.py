@@ -1,4 +1,4 @@
-"""Official satisfaction indices (SIPAS.md §3; QĐ 1001/QĐ-BNV 2023 and QĐ 2640/QĐ-BNV 2017).
+"""Official satisfaction indices (QĐ 1001/QĐ-BNV 2023 and QĐ 2640/QĐ-BNV 2017).
 
 Inputs are frequency tables: for each item, the count of answers at each level. Outputs are exact
 (``fractions.Fraction``) with their counts; rounding happens only at presentation.
@@ -32,7 +32,7 @@ class Scale:
 def item_index(code: str, counts: Levels, scale: Scale) -> Index:
     """Item index = 100 × (answers at a satisfied level) / (valid answers to the item).
 
-    SIPAS.md §3 (QĐ 1001/QĐ-BNV): "Không trả lời / Không biết" and any level outside the scale are
+    QĐ 1001/QĐ-BNV: "Không trả lời / Không biết" and any level outside the scale are
     left out of the denominator. No valid answer gives ``value=None`` (never 0%).
     """
     valid = sum(n for level, n in counts.items() if level in scale.levels)
@@ -49,7 +49,7 @@ def aggregate(
 ) -> Index:
     """Combine item (or element, or domain) indices into one.
 
-    ``mean`` (SIPAS.md §3 default, QĐ 1001): the simple mean of the parts that have a value; with
+    ``mean`` (the default of QĐ 1001/QĐ-BNV): the simple mean of the parts that have a value; with
     ``weights`` (by part code), their weighted mean. ``pooled``: 100 × Σ satisfied / Σ valid over
     every answer underneath, so parts with more valid answers count more. Parts without a value are
     left out; none left gives ``value=None``.
@@ -95,7 +95,7 @@ def sipas_index(
     domain_weights: Mapping[str, Fraction | int] | None = None,
     code: str = "SIPAS",
 ) -> Index:
-    """The whole chain of SIPAS.md §3: items → elements → domains → SIPAS.
+    """The whole chain of QĐ 1001/QĐ-BNV: items → elements → domains → SIPAS.
 
     QĐ 1001/QĐ-BNV: element = mean of its item indices, domain = mean of its element indices,
     SIPAS = mean of the two domains (policy, services) with equal weights unless configured. For
@@ -133,7 +133,7 @@ def find(index: Index, code: str) -> Index | None:
 def expectation_index(code: str, counts: Levels, very_much: int = 3) -> Index:
     """Expectation index of a priority area (Câu 10): % of its answers that are "Rất nhiều".
 
-    SIPAS.md §3; the denominator is the respondents who answered that area.
+    QĐ 1001/QĐ-BNV, Câu 10; the denominator is the respondents who answered that area.
     """
     answered = sum(counts.values())
     chosen = counts.get(very_much, 0)
@@ -155,7 +155,7 @@ def share_index(code: str, counts: Levels, levels: Iterable[int]) -> Index:
 def unit_mean(code: str, parts: Sequence[Index]) -> Index:
     """A province's or the nation's figure over units: the simple mean of unit figures.
 
-    SIPAS.md §3: how BNV publishes "trung bình cả nước". The respondent-weighted figure is
+    How Bộ Nội vụ publishes "trung bình cả nước". The respondent-weighted figure is
     ``aggregate(code, parts, "pooled")``, labelled as such.
     """
     return aggregate(code, parts, "mean")

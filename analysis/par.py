@@ -1,4 +1,5 @@
-"""From satisfaction to PAR-index points (SIPAS.md §5; QĐ 876/QĐ-BNV for the national index).
+"""From satisfaction to PAR-index points (each province's PAR decision; QĐ 876/QĐ-BNV for the
+national index).
 
 Conversion rules, maximum points and bands are set per province, unit level and year: they are
 arguments here, never constants.
@@ -15,7 +16,8 @@ from analysis.rounding import Number, round_half_up
 
 
 def linear_points(index_percent: Number, max_points: Number, places: int = 2) -> Decimal:
-    """points = max_points × index% / 100, rounded half up to 2 decimals (SIPAS.md §5).
+    """points = max_points × index% / 100, rounded half up to 2 decimals (linear conversion, as PAR
+    decisions set it; e.g. Hà Tĩnh 2021: 91.17% of 10 points = 9.12).
 
     Check case (Hà Tĩnh 2021): SIPAS 91.17% of 10 points → 9.12.
     """

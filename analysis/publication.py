@@ -1,4 +1,5 @@
-"""When a figure may be shown and ranked (STATISTICS.md §3.3 and §4).
+"""When a figure may be shown and ranked (Kish 1992; NCHS Data Presentation Standards for
+Proportions, Parker et al. 2017; GP Patient Survey suppression below n = 10).
 
 Defaults: hide n < 10; flag "low reliability" when n_eff < 30 or the interval is wider than 0.30;
 rank only reliable figures whose interval is at most 0.20 wide. The rule set carries a version,
@@ -48,7 +49,7 @@ def assess(
 
 
 def kish_effective_n(weights: Sequence[float]) -> float:
-    """Kish effective sample size (Σw)² / Σw² (STATISTICS.md §3.3)."""
+    """Kish effective sample size (Σw)² / Σw² (Kish 1992)."""
     total = sum(weights)
     squares = sum(w * w for w in weights)
     return total * total / squares if squares else 0.0

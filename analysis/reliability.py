@@ -1,4 +1,4 @@
-"""Reliability of a block of Likert items (STATISTICS.md §5): Cronbach's α raw (shown as
+"""Reliability of a block of Likert items (Cronbach 1951; Feldt 1965): Cronbach's α raw (shown as
 "Cronbach's α", the SPSS convention) and standardized, corrected item–total correlations,
 α if an item is deleted, and the Feldt interval. Missing answers ("don't know"): listwise."""
 

@@ -1,6 +1,7 @@
 """Exact values are rounded only for display and export, half up as Vietnamese reports do.
 
-SIPAS.md §3: compute in exact decimals; 2 decimals for percentages and PAR points, 1 decimal for
+QĐ 1001/QĐ-BNV and Thông tư 01/2018/TT-VPCP figures: compute in exact decimals; 2 decimals for
+percentages and PAR points, 1 decimal for
 Thông tư 01 averages; ROUND_HALF_UP by default (configurable: ROUND_HALF_EVEN also supported).
 """
 

@@ -1,4 +1,4 @@
-"""Sample sizes (SIPAS.md §4)."""
+"""Sample sizes (Yamane 1967), as SIPAS survey plans set them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from analysis.rounding import Number
 
 
 def yamane(population: int, margin: Number = Fraction(1, 20)) -> int:
-    """Target sample n = N / (1 + N·e²), rounded up (Yamane; SIPAS.md §4, e = 5% by default).
+    """Target sample n = N / (1 + N·e²), rounded up (Yamane 1967, e = 5% by default, as SIPAS survey
+    plans use it).
 
     N is the number of dossiers returned in the period. N = 1,200 gives 300.
     """

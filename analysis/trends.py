@@ -63,7 +63,8 @@ class MannKendall:
 
 
 def mann_kendall(series: Sequence[float]) -> MannKendall | None:
-    """Mann–Kendall test with the tie-corrected variance and Sen's slope (STATISTICS.md §7).
+    """Mann–Kendall test with the tie-corrected variance and Sen's slope (Mann 1945; Kendall 1975;
+    Sen 1968).
 
     S = Σ_{i<j} sgn(x_j − x_i); Var(S) = [n(n−1)(2n+5) − Σ t(t−1)(2t+5)]/18;
     Z = (S − sgn S)/√Var; two-sided normal p. Needs at least 3 points (8–10 to be useful).

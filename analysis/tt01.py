@@ -1,4 +1,4 @@
-"""Per-dossier ratings of Thông tư 01/2018/TT-VPCP (Điều 13 and 15; SIPAS.md §3).
+"""Per-dossier ratings of Thông tư 01/2018/TT-VPCP (Điều 13 and 15).
 
 Nine indicators scored 0, 1 or 2 points on each dossier. Indicators 1, 2, 3, 4, 7 score the
 official (10 points at most); 5, 6, 8, 9 the agency (8 at most).
@@ -17,7 +17,7 @@ OFFICIAL_INDICATORS = ("T1", "T2", "T3", "T4", "T7")
 AGENCY_INDICATORS = ("T5", "T6", "T8", "T9")
 
 # (label, lower bound inclusive) from the top; one implementation's bands out of 18, without the
-# gap it left at exactly 15 (SIPAS.md §3): 15 and above is Xuất sắc.
+# gap it left at exactly 15 (the bands of one provincial implementation): 15 and above is Xuất sắc.
 DEFAULT_BANDS_18 = (
     ("Xuất sắc", Decimal(15)),
     ("Tốt", Decimal(12)),

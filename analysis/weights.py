@@ -1,4 +1,5 @@
-"""Weights and design-based variance (STATISTICS.md §2.3, §2.4, §3).
+"""Weights and design-based variance (Holt & Smith 1979; Deming & Stephan 1940; Woodruff 1971; Kish
+1992).
 
 Post-stratification to known totals (e.g. dossiers returned per agency × service field), raking
 (iterative proportional fitting) with trimming when only margins are known, and the linearized
@@ -94,7 +95,7 @@ def weighted_share(
     clusters: Sequence[Hashable] | None = None,
     strata: Sequence[Hashable] | None = None,
 ) -> WeightedShare | None:
-    """p = Σ w y / Σ w with its linearized variance (STATISTICS.md §2.4):
+    """p = Σ w y / Σ w with its linearized variance (Taylor linearization, Woodruff 1971):
     z_i = w_i (y_i − p)/Σw; per stratum h, v = Σ_h n_h/(n_h − 1) Σ_c (z_hc − z̄_h)²,
     with each respondent its own cluster when none are given."""
     y = np.asarray(satisfied, dtype=float)

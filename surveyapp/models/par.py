@@ -1,4 +1,5 @@
-"""PAR-index settings, per province, unit level and year (SIPAS.md §5): data, never code."""
+"""PAR-index settings, per province, unit level and year (each province's decision, e.g. QĐ
+876/QĐ-BNV for the national index): data, never code."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Comparisons and trends against hand-computed cases (STATISTICS.md §6, §7)."""
+"""Comparisons and trends against hand-computed cases (Holm 1979, Benjamini & Hochberg 1995, Dunn
+1964, Mann 1945, Kendall 1975)."""
 
 from __future__ import annotations
 

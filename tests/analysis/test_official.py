@@ -1,4 +1,4 @@
-"""Official indices against hand-computed cases (SIPAS.md §3)."""
+"""Official indices against hand-computed cases (QĐ 1001/QĐ-BNV 2023, QĐ 2640/QĐ-BNV 2017)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Publication rules and weights (STATISTICS.md §3.3, §4)."""
+"""Publication rules and weights (Kish 1992; NCHS standards, Parker et al. 2017)."""
 
 from __future__ import annotations
 

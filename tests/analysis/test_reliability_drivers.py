@@ -67,7 +67,7 @@ def test_mobi_image_block_matches_the_published_alpha() -> None:
     result = cronbach(rows)
     assert result.n == 250
     assert result.alpha == pytest.approx(alpha_by_hand(rows), abs=1e-9)
-    # STATISTICS.md §5: α = 0.714, Feldt [0.654, 0.767].
+    # Published for this block (pingouin reproduces it): α = 0.714, Feldt [0.654, 0.767].
     assert round(result.alpha, 3) == 0.714
     assert (round(result.interval[0], 3), round(result.interval[1], 3)) == (0.654, 0.767)
     assert result.alpha_standardized != pytest.approx(result.alpha, abs=1e-4)
@@ -118,7 +118,7 @@ def test_key_drivers_on_the_corporate_reputation_data() -> None:
         assert result.shapley[j] == pytest.approx(phi, abs=1e-9)
     assert sum(result.relative_weights) == pytest.approx(full, abs=1e-9)
     assert sum(result.shapley) == pytest.approx(full, abs=1e-9)
-    # The two methods agree closely and rank the drivers alike. (STATISTICS.md §8 reports
+    # The two methods agree closely and rank the drivers alike. (Published PLS construct scores give
     # 0.0653/0.1877/0.3053 and 0.0662/0.1911/0.3010 from PLS construct scores; these use
     # item means, so the figures differ slightly.)
     assert (

@@ -1,4 +1,4 @@
-"""Weights and linearized variance against hand-computed cases (STATISTICS.md §2.4, §3)."""
+"""Weights and linearized variance against hand-computed cases (Taylor linearization; Kish 1992)."""
 
 from __future__ import annotations
 

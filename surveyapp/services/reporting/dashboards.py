@@ -95,8 +95,8 @@ class Comparison:
 
 def compare(this: Figure, other: Figure) -> Comparison:
     """This figure minus the other, treating each index as a share of its n respondents (the
-    same convention as its interval): Newcombe's interval and the score test (STATISTICS.md
-    §2.5)."""
+    same convention as its interval): Newcombe's interval (Newcombe 1998, method 10) and the
+    score test (Miettinen & Nurminen 1985)."""
     if not (this.shown and other.shown):
         return Comparison(other, None)
     share_now = float(this.index.value or 0) / 100
@@ -117,7 +117,8 @@ class MonthPoint:
 
 @dataclass(frozen=True)
 class Progress:
-    """Responses collected against the campaign's target sample (Yamane n, SIPAS.md §4)."""
+    """Responses collected against the campaign's target sample (Yamane 1967: n = N / (1 +
+    N·e²))."""
 
     campaign: Campaign
     population: int  # dossiers returned in the period (N)

@@ -17,7 +17,8 @@ from analysis.publication import Verdict
 
 def table_interval(index: Index, n: int) -> Interval | None:
     """The interval shown with an index in tables: Wilson at ``n`` respondents for an aggregate,
-    at the item's valid answers for an item (STATISTICS.md §2.1; see README, "Intervals")."""
+    at the item's valid answers for an item (Wilson 1927; Newcombe 1998; see README, "Interval
+    conventions")."""
     if index.value is None or not n:
         return None
     if index.method == "share":
