@@ -118,9 +118,9 @@ def test_key_drivers_on_the_corporate_reputation_data() -> None:
         assert result.shapley[j] == pytest.approx(phi, abs=1e-9)
     assert sum(result.relative_weights) == pytest.approx(full, abs=1e-9)
     assert sum(result.shapley) == pytest.approx(full, abs=1e-9)
-    # The two methods agree closely and rank the drivers alike. (Published PLS construct scores give
-    # 0.0653/0.1877/0.3053 and 0.0662/0.1911/0.3010 from PLS construct scores; these use
-    # item means, so the figures differ slightly.)
+    # The two methods agree closely and rank the drivers alike. (On PLS construct scores they give
+    # 0.0653/0.1877/0.3053 and 0.0662/0.1911/0.3010; these use item means, so the figures differ
+    # slightly.)
     assert (
         max(abs(a - b) for a, b in zip(result.relative_weights, result.shapley, strict=False))
         < 0.01
