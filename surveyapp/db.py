@@ -96,10 +96,16 @@ def _unicode_lower(value: Any) -> Any:
 
 def init_app(app: Flask) -> None:
     """Build the engine and session factory; close the request's session on teardown."""
+    from surveyapp.caching import INFO_KEY, Caches
+
     engine = make_engine(app.config["DATABASE_URL"], echo=app.config["SQLALCHEMY_ECHO"])
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    caches = Caches(target_seconds=app.config["SURVEY_TARGET_CACHE_SECONDS"])
+    # Every session of this app carries the app's caches (surveyapp.caching.caches_of).
+    factory = sessionmaker(bind=engine, expire_on_commit=False, info={INFO_KEY: caches})
+    caches.watch(factory)
     app.extensions["surveyapp.engine"] = engine
     app.extensions["surveyapp.sessionmaker"] = factory
+    app.extensions["surveyapp.caches"] = caches
     app.teardown_appcontext(_close_session)
 
 

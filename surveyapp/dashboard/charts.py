@@ -7,7 +7,7 @@ Values are percentages (0–100); None draws nothing for that bar or month.
 
 from __future__ import annotations
 
-import itertools
+import hashlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -24,7 +24,6 @@ GRID = "#d5dae1"
 BAR = "#0b57a4"
 GREY = "#6f7a86"  # 4:1 on white: still visible as a shape (WCAG 1.4.11)
 ACCENT = "#a31d1d"
-_ids = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,8 @@ def _short(text: str, limit: int) -> str:
 
 
 def _frame(width: int, height: int, title: str, description: str, body: list[str]) -> Markup:
-    uid = next(_ids)
+    # Ids from the chart's own content: unique on a page, the same on every render.
+    uid = hashlib.sha256("\x1f".join([title, description, *body]).encode()).hexdigest()[:10]
     return Markup(  # noqa: S704 - every interpolated text is escaped above
         f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
         f'aria-labelledby="c{uid}t c{uid}d" xmlns="http://www.w3.org/2000/svg" '

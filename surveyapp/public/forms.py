@@ -6,11 +6,13 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import Field, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp
 
+from surveyapp.caching import Caches
 from surveyapp.models import Instrument, Item, ItemKind
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
@@ -65,15 +67,15 @@ def _item_field(item: Item) -> RadioField:
     )
 
 
-_FORM_CLASSES: dict[tuple[str, int], type[SurveyFormBase]] = {}
-
-
 def survey_form_class(instrument: Instrument, comment_max: int) -> type[SurveyFormBase]:
-    """The form class for a published (hence immutable) instrument version, built once."""
-    key = (instrument.source_hash, comment_max)
-    if key not in _FORM_CLASSES:
-        _FORM_CLASSES[key] = _build_form_class(instrument, comment_max)
-    return _FORM_CLASSES[key]
+    """The form class for a published (hence immutable) instrument version, built once and kept
+    in the app's caches."""
+    caches: Caches = current_app.extensions["surveyapp.caches"]
+    return caches.remember(
+        caches.forms,
+        (instrument.source_hash, comment_max),
+        lambda: _build_form_class(instrument, comment_max),
+    )
 
 
 def _build_form_class(instrument: Instrument, comment_max: int) -> type[SurveyFormBase]:

@@ -17,12 +17,12 @@ from flask import (
     session,
     url_for,
 )
-from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, gettext
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
+from surveyapp.caching import Caches
 from surveyapp.clock import now as clock_now
 from surveyapp.db import get_session
 from surveyapp.extensions import csrf, limiter
@@ -70,17 +70,8 @@ def rules() -> submissions.Rules:
     return submissions.Rules.from_config(current_app.config)
 
 
-@bp.record_once
-def _keep_targets(state: BlueprintSetupState) -> None:
-    app = state.app
-    cache = targets.CounterTargets(app.config["SURVEY_TARGET_CACHE_SECONDS"])
-    cache.watch(app.extensions["surveyapp.sessionmaker"])
-    app.extensions["surveyapp.counter_targets"] = cache
-
-
 def _counter_target(token: str) -> targets.Target:
-    cache: targets.CounterTargets = current_app.extensions["surveyapp.counter_targets"]
-    return cache.get(
+    return targets.cached_counter_target(
         get_session(), _token_or_404(token), clock_now(), current_app.config["TIMEZONE"]
     )
 
@@ -185,25 +176,28 @@ def _survey(
     return page, status, headers
 
 
-_QUESTIONS: dict[tuple[str, str], Markup] = {}
-
-
 def _questions_html(
     form: SurveyFormBase, instrument: InstrumentView, locale: str, pristine: bool
 ) -> Markup:
-    """The questions' HTML; a blank form's is rendered once per instrument version and language."""
-    key = (instrument.source_hash, locale)
-    if pristine and key in _QUESTIONS:
-        return _QUESTIONS[key]
-    if pristine:  # the blank copy is rendered from a blank form with every question
-        form = survey_form_class(instrument, current_app.config["COMMENT_MAX_LENGTH"])()
-    # Autoescaped template output: safe to embed as markup.
-    html = Markup(  # noqa: S704
-        render_template("public/_questions.html", form=form, instrument=instrument, locale=locale)
+    """The questions' HTML; a blank form's is rendered once per instrument version and language
+    (kept in the app's caches)."""
+
+    def render(form: SurveyFormBase) -> Markup:
+        # Autoescaped template output: safe to embed as markup.
+        return Markup(  # noqa: S704
+            render_template(
+                "public/_questions.html", form=form, instrument=instrument, locale=locale
+            )
+        )
+
+    if not pristine:
+        return render(form)
+    caches: Caches = current_app.extensions["surveyapp.caches"]
+    # The blank copy is rendered from a blank form with every question.
+    blank = survey_form_class(instrument, current_app.config["COMMENT_MAX_LENGTH"])
+    return caches.remember(
+        caches.questions, (instrument.source_hash, locale), lambda: render(blank())
     )
-    if pristine:
-        _QUESTIONS[key] = html
-    return html
 
 
 def _prefill(form: SurveyFormBase, instrument: InstrumentView, response: Any) -> None:

@@ -63,9 +63,10 @@ def test_unit_dashboard_shows_figures_and_accessible_charts(app: Flask, world: d
     assert "66,67%" in html
     assert "n = 12" in html
     charts = re.findall(
-        r'<svg class="chart"[^>]*role="img"[^>]*aria-labelledby="(c\d+t) (c\d+d)"', html
+        r'<svg class="chart"[^>]*role="img"[^>]*aria-labelledby="(c[0-9a-f]+t) (c[0-9a-f]+d)"', html
     )
     assert len(charts) >= 3
+    assert len(set(charts)) == len(charts)  # every chart's ids are its own
     for title, desc in charts:
         assert f'<title id="{title}">' in html
         assert f'<desc id="{desc}">' in html

@@ -3,19 +3,16 @@ counter tokens resolved once per few seconds per worker."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from datetime import date, datetime
-from itertools import chain
-from typing import Any
 
-from sqlalchemy import bindparam, event, select
-from sqlalchemy.orm import Session, contains_eager, sessionmaker
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, contains_eager
 
+from surveyapp.caching import caches_of
 from surveyapp.models import (
     Campaign,
     Counter,
-    CounterToken,
     Dossier,
     Stream,
     Unit,
@@ -130,57 +127,18 @@ def _target(
     )
 
 
-class CounterTargets:
-    """Counter tokens resolved to their targets, kept for ``max_age`` seconds (one per app).
-
-    A form and its submission both need the counter, its unit, the open campaign and the
-    instrument: resolving them was a third of the survey's cost. A commit through ``sessions``
-    that changes a unit, counter, token or campaign empties the cache at once (see ``watch``);
-    another process sees such a change within ``max_age`` seconds. The date is checked on every
-    use, so a campaign still ends on its last day.
-    """
-
-    WATCHED = (Unit, Counter, CounterToken, Campaign)
-
-    def __init__(self, max_age: float) -> None:
-        self.max_age = max_age
-        self._entries: dict[str, tuple[float, Target]] = {}
-
-    def get(self, session: Session, token: str, now: datetime, timezone: str) -> Target:
-        """The target of an active counter token; NotFound or Gone as ``counter_target``."""
-        entry = self._entries.get(token)
-        if (
-            entry is not None
-            and time.monotonic() - entry[0] < self.max_age
-            and entry[1].campaign.is_open_on(local_date(now, timezone))
-        ):
-            return entry[1]
-        target = counter_target(session, resolve_counter_token(session, token), now, timezone)
-        if self.max_age > 0:
-            self._entries[token] = (time.monotonic(), target)
-        return target
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-    def watch(self, sessions: sessionmaker[Session]) -> None:
-        """Empty the cache after each commit of ``sessions`` that changed a watched object."""
-
-        def note(session: Session, _context: Any, _instances: Any) -> None:
-            changed = chain(session.new, session.dirty, session.deleted)
-            if any(isinstance(obj, self.WATCHED) for obj in changed):
-                session.info["targets_changed"] = True
-
-        def committed(session: Session) -> None:
-            if session.info.pop("targets_changed", False):
-                self.clear()
-
-        def rolled_back(session: Session, _previous: Any) -> None:
-            session.info.pop("targets_changed", None)
-
-        event.listen(sessions, "before_flush", note)
-        event.listen(sessions, "after_commit", committed)
-        event.listen(sessions, "after_soft_rollback", rolled_back)
+def cached_counter_target(session: Session, token: str, now: datetime, timezone: str) -> Target:
+    """The target of an active counter token (NotFound or Gone as ``counter_target``), kept in
+    the app's caches for SURVEY_TARGET_CACHE_SECONDS (see surveyapp.caching for when it is
+    emptied). A form and its submission both need it: resolving it was a third of the survey's
+    cost. The date is checked on every use, so a campaign still ends on its last day."""
+    caches = caches_of(session)
+    target = caches.get(caches.targets, token)
+    if target is not None and target.campaign.is_open_on(local_date(now, timezone)):
+        return target  # type: ignore[no-any-return]
+    target = counter_target(session, resolve_counter_token(session, token), now, timezone)
+    caches.put(caches.targets, token, target)
+    return target
 
 
 def dossier_target(session: Session, dossier: Dossier, now: datetime, timezone: str) -> Target:

@@ -6,13 +6,13 @@ plain frozen copy built once per process instead of loading ~60 rows on every re
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from surveyapp.caching import caches_of
 from surveyapp.models import Domain, Element, Instrument, ItemKind
 from surveyapp.models.instrument import missing_levels, scale_label, scale_levels
 
@@ -110,18 +110,13 @@ def snapshot(instrument: Instrument) -> InstrumentView:
     )
 
 
-_CACHE: dict[tuple[int, str], InstrumentView] = {}
-_LOCK = threading.Lock()
-
-
 def instrument_view(session: Session, instrument_id: int, source_hash: str) -> InstrumentView:
-    """The snapshot of a published instrument, loaded at most once per process.
+    """The snapshot of a published instrument, loaded once and kept in the app's caches.
 
-    Keyed by id and content hash, so two databases (tests, a restored backup) never mix.
+    Keyed by id and content hash, so two databases (a restored backup) never mix.
     """
-    key = (instrument_id, source_hash)
-    view = _CACHE.get(key)
-    if view is None:
+
+    def load() -> InstrumentView:
         instrument = session.scalars(
             select(Instrument)
             .where(Instrument.id == instrument_id)
@@ -132,7 +127,7 @@ def instrument_view(session: Session, instrument_id: int, source_hash: str) -> I
                 .selectinload(Element.items),
             )
         ).one()
-        view = snapshot(instrument)
-        with _LOCK:
-            _CACHE[key] = view
-    return view
+        return snapshot(instrument)
+
+    caches = caches_of(session)
+    return caches.remember(caches.instruments, (instrument_id, source_hash), load)
