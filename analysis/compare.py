@@ -196,7 +196,7 @@ def funnel_limits(centre: float, n: float, z: float) -> tuple[float, float]:
 
 
 def funnel(
-    units: Mapping[str, tuple[int, float]], centre: float | None = None
+    units: Mapping[str, tuple[float, float]], centre: float | None = None
 ) -> list[FunnelPoint]:
     """Funnel-plot control limits p0 ± z·sqrt(p0(1−p0)/n), z = 1.96 and 3.09 (Spiegelhalter 2005).
     ``units`` maps a unit to (satisfied, n); n may be an effective n. A unit with n = 0 has no

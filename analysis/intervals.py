@@ -32,7 +32,7 @@ def clopper_pearson(successes: int, n: int, confidence: float = 0.95) -> Interva
 
 
 def newcombe_difference(
-    successes1: int, n1: int, successes2: int, n2: int, confidence: float = 0.95
+    successes1: float, n1: float, successes2: float, n2: float, confidence: float = 0.95
 ) -> Interval | None:
     """Newcombe hybrid score interval for p1 − p2 (Newcombe 1998, method 10)."""
     _check(successes1, n1)

@@ -56,6 +56,7 @@ def aggregate(
     """
     satisfied = sum(p.satisfied for p in parts)
     valid = sum(p.valid for p in parts)
+    values = {p.code: p.value for p in parts if p.value is not None}
     present = [p for p in parts if p.value is not None]
     if method == "pooled":
         value = Fraction(100 * satisfied, valid) if valid else None
@@ -71,10 +72,10 @@ def aggregate(
         total = sum(Fraction(weights[p.code]) for p in present)
         if total <= 0:
             raise ValueError("weights must be positive")
-        value = sum(Fraction(weights[p.code]) * p.value for p in present) / total  # type: ignore[operator]
-        return Index(code, value, satisfied, valid, "weighted mean", tuple(parts))
-    value = sum((p.value for p in present), Fraction(0)) / len(present)  # type: ignore[misc]
-    return Index(code, value, satisfied, valid, "mean", tuple(parts))
+        weighted = sum((Fraction(weights[p.code]) * values[p.code] for p in present), Fraction(0))
+        return Index(code, weighted / total, satisfied, valid, "weighted mean", tuple(parts))
+    mean = sum(values.values(), Fraction(0)) / len(present)
+    return Index(code, mean, satisfied, valid, "mean", tuple(parts))
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from collections.abc import Callable, Hashable
 from itertools import chain
 from typing import Any, TypeVar
 
-from cachetools import LRUCache, TTLCache
+from cachetools import Cache, LRUCache, TTLCache
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -62,26 +62,26 @@ class Caches:
         )
         self._lock = threading.RLock()  # cachetools' caches are not thread-safe
 
-    def get(self, cache: LRUCache[Hashable, Any] | None, key: Hashable) -> Any:
+    def get(self, cache: Cache[Hashable, Any] | None, key: Hashable) -> Any:
         if cache is None:
             return None
         with self._lock:
             return cache.get(key)
 
-    def put(self, cache: LRUCache[Hashable, Any] | None, key: Hashable, value: Any) -> None:
+    def put(self, cache: Cache[Hashable, Any] | None, key: Hashable, value: Any) -> None:
         if cache is not None:
             with self._lock:
                 cache[key] = value
 
     def remember(
-        self, cache: LRUCache[Hashable, Any], key: Hashable, make: Callable[[], Value]
+        self, cache: Cache[Hashable, Any], key: Hashable, make: Callable[[], Value]
     ) -> Value:
         """The cached value, or ``make()``'s, kept (an immutable thing: see the module text)."""
         found = self.get(cache, key)
         if found is None:
             found = make()
             self.put(cache, key, found)
-        return found  # type: ignore[no-any-return]
+        return found
 
     def forget_targets(self) -> None:
         if self.targets is not None:
@@ -110,7 +110,7 @@ class Caches:
 
 def caches_of(session: Session) -> Caches:
     """The caches of the app whose session this is (a private empty set for a bare session)."""
-    caches = session.info.get(INFO_KEY)
+    caches: Caches | None = session.info.get(INFO_KEY)
     if caches is None:
         caches = session.info[INFO_KEY] = Caches(target_seconds=0)
-    return caches  # type: ignore[no-any-return]
+    return caches

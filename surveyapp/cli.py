@@ -262,8 +262,8 @@ def import_responses_command(
                     "nhập các dòng đúng)."
                 ]
             )
-    for error in result.errors:
-        click.echo(f"Bỏ qua {error}", err=True)
+    for row_error in result.errors:
+        click.echo(f"Bỏ qua {row_error}", err=True)
     click.echo(
         f"Đã nhập {result.added} phiếu; {result.already_present} phiếu đã có từ trước; "
         f"{len(result.errors)} dòng lỗi."

@@ -5,9 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, MetaData, create_engine, event
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Integer,
+    MetaData,
+    Select,
+    Table,
+    create_engine,
+    event,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -55,6 +65,15 @@ class Base(DeclarativeBase):
         dict[str, Any]: JSON(),
         list[dict[str, Any]]: JSON(),
     }
+
+
+# A SELECT of any columns (SQLAlchemy 2.1 types a Select by the tuple of its columns).
+AnySelect = Select[*tuple[Any, ...]]
+
+
+def table_of(model: type[Base]) -> Table:
+    """The model's table, typed as one (``__table__`` is typed as any FROM clause)."""
+    return cast(Table, model.__table__)
 
 
 def utcnow() -> datetime:

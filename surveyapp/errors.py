@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
@@ -32,7 +33,7 @@ MESSAGES = {
 }
 
 
-def render_error(code: int, message: str | None = None) -> ResponseReturnValue:
+def render_error(code: int, message: str | None = None) -> tuple[Any, int]:
     title, default = MESSAGES.get(code, MESSAGES[500])
     text = message or gettext(default)
     if request.path.startswith("/api/"):

@@ -53,14 +53,14 @@ def api_user() -> User | None:
         user = api_tokens.authenticate(get_session(), raw.strip(), now())
         get_session().commit()  # last-used time
         return user
-    return current_user if current_user.is_authenticated else None  # type: ignore[no-any-return]
+    return current_user if current_user.is_authenticated else None
 
 
 def api_scope() -> Scope | None:
     if "api_scope" not in g:
         user = api_user()
         g.api_scope = scope_for(get_session(), user) if user is not None else None
-    return g.api_scope  # type: ignore[no-any-return]
+    return g.api_scope
 
 
 def unauthorized() -> ResponseReturnValue:
@@ -113,7 +113,7 @@ def unit_indices(code: str) -> ResponseReturnValue:
         scope=scope,
         timezone=current_app.config["TIMEZONE"],
     )
-    locale = request.args.get("lang") if request.args.get("lang") in ("vi", "en") else "vi"
+    locale = request.args.get("lang", "vi") if request.args.get("lang") in ("vi", "en") else "vi"
     names = view.element_names
     return jsonify(
         unit={"code": unit.code, "name": unit.name, "level": unit.level.value},

@@ -40,7 +40,8 @@ def require_login() -> None:
 def scope() -> Scope:
     if "scope" not in g:
         g.scope = scope_for(get_session(), current_user)
-    return g.scope  # type: ignore[no-any-return]
+    scope: Scope = g.scope
+    return scope
 
 
 def requires(permission: Permission) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

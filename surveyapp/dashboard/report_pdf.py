@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from surveyapp.dashboard.labels import CASE_STATUS_LABELS, CHANNEL_LABELS
@@ -64,11 +65,11 @@ def report_pdf(data: ReportFigures) -> bytes:
         return Paragraph(_escape(text), style)
 
     def table(
-        rows: Sequence[Sequence[Any]], widths: Sequence[float], grey: set[int] = frozenset()
-    ) -> Table:  # type: ignore[assignment]
+        rows: Sequence[Sequence[Any]], widths: Sequence[float], grey: AbstractSet[int] = frozenset()
+    ) -> Table:
         cells = [[c if isinstance(c, Paragraph) else p(str(c), small) for c in row] for row in rows]
         t = Table(cells, colWidths=widths, repeatRows=1)
-        style = [
+        style: list[Any] = [
             ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#9aa3ae")),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8ecf1")),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -129,7 +130,7 @@ def report_pdf(data: ReportFigures) -> bytes:
     story.append(p("Hình 2. Chỉ số SIPAS theo tháng (%), 12 tháng đến hết kỳ báo cáo.", small))
 
     story.append(p("II. CHỈ SỐ THEO YẾU TỐ VÀ CÂU HỎI", heading))
-    rows = [["Mã", "Yếu tố", "Chỉ số (%)", "KTC 95%", "n", "Độ tin cậy"]]
+    rows: list[list[Any]] = [["Mã", "Yếu tố", "Chỉ số (%)", "KTC 95%", "n", "Độ tin cậy"]]
     grey = set()
     for i, f in enumerate(view.elements, start=1):
         value, ci = _figure(f)
@@ -303,7 +304,8 @@ def _bars_drawing(view: UnitDashboard, font: str) -> Any:
         fill = (
             colors.HexColor("#9aa3ae") if f.verdict.low_reliability else colors.HexColor("#0b57a4")
         )
-        d.add(Rect(label_w, y, plot_w * value / 100, 3.6 * mm, fillColor=fill, strokeColor=None))
+        bar: dict[str, Any] = {"fillColor": fill, "strokeColor": None}
+        d.add(Rect(label_w, y, plot_w * value / 100, 3.6 * mm, **bar))
         if f.interval:
             lo, hi = label_w + plot_w * f.interval.low, label_w + plot_w * f.interval.high
             mid = y + 1.8 * mm

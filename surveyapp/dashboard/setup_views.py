@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, flash, redirect, render_template, request, url_for
@@ -373,13 +374,11 @@ def paper_entry() -> ResponseReturnValue:
                 else:
                     db.commit()
                     flash(gettext("Đã lưu phiếu giấy. Nhập phiếu tiếp theo."), "success")
-                    return redirect(
-                        url_for(
-                            "dashboard.paper_entry",
-                            **{"paper-counter": counter.code, "paper-day": day.isoformat()},
-                        ),
-                        303,
-                    )
+                    following: dict[str, Any] = {
+                        "paper-counter": counter.code,
+                        "paper-day": day.isoformat(),
+                    }
+                    return redirect(url_for("dashboard.paper_entry", **following), 303)
         code = 422
     else:
         choice.counter.data = counter.code

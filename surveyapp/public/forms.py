@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from typing import Any, Protocol
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -13,7 +14,31 @@ from wtforms import Field, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp
 
 from surveyapp.caching import Caches
-from surveyapp.models import Instrument, Item, ItemKind
+from surveyapp.models import ItemKind
+
+
+class FormItem(Protocol):
+    """What a survey form needs of a question (a published item, or its snapshot)."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def kind(self) -> ItemKind: ...
+    @property
+    def is_required(self) -> bool: ...
+    def allowed_values(self) -> AbstractSet[int]: ...
+
+
+class FormInstrument(Protocol):
+    """What a survey form needs of an instrument (a published one, or its snapshot)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def source_hash(self) -> str: ...
+    @property
+    def items(self) -> Sequence[FormItem]: ...
+
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 BAD_CHOICE = -1
@@ -53,7 +78,7 @@ class SurveyFormBase(FlaskForm):
         return self[field_name(code)]
 
 
-def _item_field(item: Item) -> RadioField:
+def _item_field(item: FormItem) -> RadioField:
     values = sorted(item.allowed_values())
     required = (
         InputRequired(message=_l("Vui lòng chọn một câu trả lời."))
@@ -67,7 +92,7 @@ def _item_field(item: Item) -> RadioField:
     )
 
 
-def survey_form_class(instrument: Instrument, comment_max: int) -> type[SurveyFormBase]:
+def survey_form_class(instrument: FormInstrument, comment_max: int) -> type[SurveyFormBase]:
     """The form class for a published (hence immutable) instrument version, built once and kept
     in the app's caches."""
     caches: Caches = current_app.extensions["surveyapp.caches"]
@@ -78,7 +103,7 @@ def survey_form_class(instrument: Instrument, comment_max: int) -> type[SurveyFo
     )
 
 
-def _build_form_class(instrument: Instrument, comment_max: int) -> type[SurveyFormBase]:
+def _build_form_class(instrument: FormInstrument, comment_max: int) -> type[SurveyFormBase]:
     items = instrument.items
     attrs: dict[str, Any] = {
         "item_codes": tuple(item.code for item in items),

@@ -47,6 +47,11 @@ FETCH_HEADER = "X-Survey-Fetch"
 RESUBMIT_WINDOW_SECONDS = 15 * 60
 
 
+def _configured(setting: str) -> Callable[[], str]:
+    """The limit as configured when the request comes (tests change it per app)."""
+    return lambda: str(current_app.config[setting])
+
+
 def _limits(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:
     """Per-client, per-address and per-counter limits on submissions (POST only)."""
     for setting, key_func in (
@@ -54,9 +59,7 @@ def _limits(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseR
         ("SUBMIT_LIMIT_IP", ip_key),
         ("SUBMIT_LIMIT_COUNTER", counter_key),
     ):
-        view = limiter.limit(
-            lambda s=setting: str(current_app.config[s]), key_func=key_func, methods=["POST"]
-        )(view)
+        view = limiter.limit(_configured(setting), key_func=key_func, methods=["POST"])(view)
     return view
 
 

@@ -148,7 +148,7 @@ def _seed_tt01(
     """Officials at the districts' desks, the dossiers they received, and a Thông tư 01 rating
     (official stream, dossier link) for each returned dossier not already rated."""
     rng = random.Random(seed * 104729 + 3)  # noqa: S311
-    officials: dict[str, list[User]] = {}
+    officials: dict[int, list[User]] = {}
     for email, unit_code, name in DEMO_OFFICIALS:
         user = session.scalar(select(User).where(User.email == email))
         if user is None:
@@ -161,7 +161,7 @@ def _seed_tt01(
                 full_name=name,
                 now=now,
             )
-        officials.setdefault(user.unit_id, []).append(user)  # type: ignore[arg-type]
+        officials.setdefault(user.unit_id, []).append(user)
     _seed_campaign(
         session,
         instrument,
@@ -378,8 +378,8 @@ def _seed_responses(
     overall = next(i for i in instrument.items if i.section == "overall")
     others = [i for i in instrument.items if i.kind is ItemKind.CHOICE]
     by_unit: dict[int, list[Dossier]] = {}
-    for dossier in dossiers:
-        by_unit.setdefault(dossier.unit_id, []).append(dossier)
+    for each in dossiers:
+        by_unit.setdefault(each.unit_id, []).append(each)
     start = datetime(now.year, 1, 1, 1, tzinfo=UTC)
     span = max((now - start).total_seconds(), 3600.0)
     drawn: list[tuple[datetime, str, Counter, Channel, Answers, str | None, str | None]] = []
@@ -402,7 +402,9 @@ def _seed_responses(
         channel = rng.choices([Channel.QR, Channel.KIOSK, Channel.PAPER], [70, 20, 10])[0]
         comment = rng.choice(COMMENTS) if rng.random() < 0.1 else None
         candidates = by_unit.get(counter.unit_id, [])
-        dossier = rng.choice(candidates) if candidates and rng.random() < 0.3 else None
+        dossier: Dossier | None = (
+            rng.choice(candidates) if candidates and rng.random() < 0.3 else None
+        )
         if key in taken:
             continue
         if dossier is not None and (

@@ -65,6 +65,8 @@ def parse_period(text: str) -> Period:
     raise InvalidInput with the accepted forms."""
     if RANGE_SEPARATOR in text:
         first, _, last = text.strip().partition(RANGE_SEPARATOR)
+        start: date | None
+        end: date | None
         try:
             start, end = date.fromisoformat(first), date.fromisoformat(last)
         except ValueError:

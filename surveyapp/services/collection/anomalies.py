@@ -31,6 +31,7 @@ from sqlalchemy import bindparam, case, false, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from surveyapp.db import table_of
 from surveyapp.models import Channel, CounterActivity, Response
 from surveyapp.services.instruments.snapshots import InstrumentView
 
@@ -77,7 +78,7 @@ def is_low_set(instrument: InstrumentView, answers: Mapping[str, int | str], low
 def _upsert(dialect: str) -> Any:
     """INSERT … ON CONFLICT DO UPDATE … RETURNING on the counter's row, built once per dialect.
     Every SET expression reads the row as it was, so they roll the window over together."""
-    table = CounterActivity.__table__
+    table = table_of(CounterActivity)
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(table)
     now_slot = insert.excluded.slot
     same = table.c.slot == now_slot

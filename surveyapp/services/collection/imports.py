@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter as Tally
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -22,6 +23,7 @@ from surveyapp.models import (
     Counter,
     Dossier,
     Instrument,
+    Item,
     ItemKind,
     RespondentType,
     Response,
@@ -242,7 +244,7 @@ class _BadRow(Exception):
     pass
 
 
-def _check_header(header: list[str], items: dict[str, object], ignore_extra: bool) -> list[str]:
+def _check_header(header: list[str], items: Mapping[str, object], ignore_extra: bool) -> list[str]:
     problems = []
     for required in ("unit_code", "submitted_at"):
         if required not in header:
@@ -266,7 +268,7 @@ def _row_to_record(
     row: dict[str, str],
     key: str,
     options: ImportOptions,
-    items: dict,  # type: ignore[type-arg]
+    items: Mapping[str, Item],
     item_columns: list[str],
     units: dict[str, Unit],
     counters: dict[str, Counter],
@@ -305,7 +307,7 @@ def _row_to_record(
         "sex": _lookup(row, "sex", SEXES),
         "age_band": _lookup(row, "age_band", {a: a for a in AGE_BANDS}),
     }
-    answers = []
+    answers: list[tuple[int, int | None, str | None]] = []
     for code in item_columns:
         text = row.get(code, "")
         if not text:
@@ -338,7 +340,7 @@ def _row_to_record(
     return record, dossier_code
 
 
-def _lookup(row: dict[str, str], column: str, allowed: dict[str, object]) -> object:
+def _lookup(row: dict[str, str], column: str, allowed: Mapping[str, object]) -> Any:
     text = row.get(column, "").strip()
     if not text:
         return None

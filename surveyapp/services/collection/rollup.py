@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
+from surveyapp.db import AnySelect, table_of
 from surveyapp.models import (
     Answer,
     AnswerCount,
@@ -55,7 +56,7 @@ def add_to_rollup(session: Session, keys: Iterable[RollupKey], sign: int = 1) ->
         for k, v in sorted(deltas.items())  # one lock order for every writer: no deadlocks
     ]
     connection = session.connection()
-    table = AnswerCount.__table__
+    table = table_of(AnswerCount)
     if sign < 0:
         # Removing counts: a plain UPDATE (an upsert would check the negative row first).
         connection.execute(
@@ -94,7 +95,7 @@ _PG_ROLLUP_UPSERT = text(
 )
 
 
-def _raw_counts_query():  # type: ignore[no-untyped-def]
+def _raw_counts_query() -> AnySelect:
     return (
         select(
             Response.unit_id,
@@ -143,7 +144,7 @@ def rebuild_rollups(session: Session) -> RollupRepair:
     session.execute(delete(AnswerCount))
     query = _raw_counts_query()
     session.execute(
-        insert(AnswerCount.__table__).from_select(
+        insert(table_of(AnswerCount)).from_select(
             ["unit_id", "period", "stream", "item_id", "level", "count"], query
         )
     )

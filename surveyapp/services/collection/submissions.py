@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, selectinload
 
+from surveyapp.db import table_of
 from surveyapp.models import (
     Answer,
     Channel,
@@ -256,7 +257,7 @@ def accept_submission(
     # Answers go in one bulk statement (the hot path); ``response.answers`` loads on access.
     if rows:
         session.connection().execute(
-            Answer.__table__.insert(), [{"response_id": response.id, **row} for row in rows]
+            table_of(Answer).insert(), [{"response_id": response.id, **row} for row in rows]
         )
     add_to_rollup(
         session,

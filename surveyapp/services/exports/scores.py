@@ -187,7 +187,7 @@ def write_xlsx(export: ScoresExport, path: str | Path) -> None:
     from openpyxl.styles import Font
 
     book = Workbook()
-    sheet = book.active
+    sheet = book.worksheets[0]
     sheet.title = export.scores.title
     for label, value in export.meta:
         sheet.append([safe_cell(label), safe_cell(value)])

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
 from surveyapp.models import (
     OPEN_STATUSES,
@@ -189,7 +189,7 @@ def list_cases(
     return CasePage(rows, next_cursor)
 
 
-def _sort_key(sort: str):  # type: ignore[no-untyped-def]
+def _sort_key(sort: str) -> tuple[InstrumentedAttribute[datetime], bool]:
     if sort == "due":
         return Case.due_at, False
     if sort == "oldest":

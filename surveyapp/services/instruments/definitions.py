@@ -226,7 +226,7 @@ def validate_definition(data: Mapping[str, Any]) -> dict[str, Any]:
         check.fail(key, "khóa không được hỗ trợ.")
     out: dict[str, Any] = {"code": check.code(data.get("code"), "code", set())}
     version = data.get("version")
-    if not _is_int(version) or not 1 <= version <= MAX_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= MAX_VERSION:
         check.fail("version", f"phải là số nguyên dương (tối đa {MAX_VERSION}).")
     out["version"] = version
     out["name"] = check.text(data.get("name"), "name")

@@ -7,9 +7,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis import (
@@ -18,6 +17,7 @@ from analysis import (
     Structure,
     sipas_index,
 )
+from surveyapp.db import AnySelect
 from surveyapp.models import (
     Answer,
     AnswerCount,
@@ -100,13 +100,13 @@ class Filters:
 
 
 def filter_responses(
-    query: Select[Any],
+    query: AnySelect,
     unit_ids: Sequence[int],
     period: Period,
     stream: Stream | None,
     filters: Filters,
     timezone: str,
-) -> Select[Any]:
+) -> AnySelect:
     """Reportable responses of the units in the period (local days for a custom range), with the
     stream and the extra filters applied; ``query`` selects from ``responses``."""
     query = query.where(

@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis import (
@@ -22,6 +21,7 @@ from analysis import (
     yamane,
 )
 from analysis.trends import Change, MannKendall
+from surveyapp.db import AnySelect
 from surveyapp.models import (
     AnswerCount,
     Campaign,
@@ -296,9 +296,7 @@ def monthly_trend(
     ]
 
 
-def _counted(
-    columns: Select[Any], unit_ids: Sequence[int], query: Query, timezone: str
-) -> Select[Any]:
+def _counted(columns: AnySelect, unit_ids: Sequence[int], query: Query, timezone: str) -> AnySelect:
     """``columns`` over the responses a dashboard counts (unit subtree, period, filters)."""
     return counts.filter_responses(
         columns.select_from(Response), unit_ids, query.period, query.stream, query.filters, timezone

@@ -16,6 +16,7 @@ from analysis import (
     Criterion,
     Index,
     Interval,
+    ParScore,
     PublicationRules,
     band_of,
     criterion_points,
@@ -32,6 +33,7 @@ from surveyapp.services.instruments import publishing
 from surveyapp.services.instruments.snapshots import instrument_view
 from surveyapp.services.periods import Period
 from surveyapp.services.reporting import counts, figures
+from surveyapp.services.reporting.counts import UnitRow
 
 
 def _decimal(value: Any, field: str) -> Decimal:
@@ -178,11 +180,11 @@ def par_table(
         )
     )
     criteria = parse_criteria(scheme.criteria)
-    rows = []
+    rows: list[tuple[UnitRow, Interval | None, Verdict, dict[str, Decimal], Decimal, ParScore]] = []
     for row in counts.unit_table(session, units, period, view, stream, None, timezone):
         shown = figures.figure(row.index, row.respondents, rules)
         interval, verdict = shown.interval, shown.verdict
-        points = {}
+        points: dict[str, Decimal] = {}
         for criterion in criteria:
             source = find(row.index, criterion.source) if criterion.source != "SIPAS" else row.index
             if source is not None and source.value is not None:
@@ -190,7 +192,7 @@ def par_table(
         survey = sum(points.values(), Decimal(0))
         given = None if appraisal is None else appraisal.get(row.unit.code)
         score = par_score(row.unit.code, survey, given, 100)
-        rows.append([row, interval, verdict, points, survey, score])
+        rows.append((row, interval, verdict, points, survey, score))
     rankable = {
         r[0].unit.code: (r[5].total if r[5].total is not None else r[4])
         for r in rows

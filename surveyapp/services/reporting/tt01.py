@@ -8,10 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis.tt01 import TT01Result, classify, tt01_scores
+from surveyapp.db import AnySelect
 from surveyapp.models import (
     Answer,
     Dossier,
@@ -70,7 +71,7 @@ def tt01_tables(
     Rows of agencies, and of officials of units, that the scope may not open are left out."""
     ids = units.subtree_ids(session, unit)
 
-    def ratings(columns: Select[Any]) -> Select[Any]:
+    def ratings(columns: AnySelect) -> AnySelect:
         joined = (
             columns.select_from(Response)
             .join(Instrument, Instrument.id == Response.instrument_id)
