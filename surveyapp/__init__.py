@@ -21,7 +21,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Application factory."""
     from flask import Flask
 
-    from surveyapp import db, extensions, security
+    from surveyapp import db, extensions, queue, security
     from surveyapp.config import load_config
     from surveyapp.json_provider import StrictJSONProvider
     from surveyapp.logging import configure_logging
@@ -45,6 +45,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         hops = int(app.config["PROXY_FIX_X_FOR"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     db.init_app(app)
+    queue.init_app(app)
 
     @app.before_request
     def allow_uploads() -> None:

@@ -456,6 +456,33 @@ def export_responses_command(
     click.echo(f"{out}\t{written} phiếu")
 
 
+@click.command("worker")
+@click.option(
+    "--workers", type=click.IntRange(1, 64), help="Worker threads (default: QUEUE_WORKERS)."
+)
+@with_appcontext
+def worker_command(workers: int | None) -> None:
+    """Run background jobs from the queue (SURVEYAPP_QUEUE_URL) until stopped: SIGTERM lets the
+    running jobs finish, SIGINT (Ctrl-C) stops at once.
+
+    Start as many as needed, on any machines that reach the database and the broker. Exports
+    that a stopped worker left are taken over at start and then once a minute.
+    """
+    from surveyapp.queue import recover
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    queue = app.extensions["surveyapp.queue"]
+    recover(app, queue)
+    consumer = queue.huey.create_consumer(
+        workers=workers or queue.workers,
+        worker_type="thread",
+        max_delay=2.0,
+        graceful_signal="TERM",  # what systemd and container runtimes send to stop a service
+    )
+    click.echo(f"Đang chạy {consumer.workers} luồng xử lý hàng đợi {queue.huey.name}.", err=True)
+    consumer.run()
+
+
 def register_cli(app: Flask) -> None:
     for command in (
         db_group,
@@ -472,5 +499,6 @@ def register_cli(app: Flask) -> None:
         rebuild_rollups_command,
         export_scores_command,
         export_responses_command,
+        worker_command,
     ):
         app.cli.add_command(command)

@@ -77,9 +77,20 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_LIMIT": "20 per minute",
     # Reports: Thông tư 01 scores are shown only on at least this many rated dossiers.
     "TT01_MIN_RATINGS": 10,
-    # Dashboard exports run in the background; files are kept this long under instance/exports/.
+    # Background jobs: the queue's broker (None: an SQLite queue under instance/ and worker
+    # threads in the web process), its name (a namespace in Redis) and the worker threads.
+    "QUEUE_URL": None,
+    "QUEUE_NAME": "surveyapp",
+    "QUEUE_WORKERS": 2,
+    # Dashboard exports: kept this long (jobs and files, in the database); a running export beats
+    # a heartbeat every HEARTBEAT seconds, and one silent for STALE seconds is taken over by a new
+    # attempt, up to MAX_ATTEMPTS. An export that fails on an unexpected error (the database went
+    # away) is retried twice, RETRY seconds later and then twice that.
     "EXPORT_KEEP_HOURS": 24,
-    "EXPORT_WORKERS": 2,
+    "EXPORT_HEARTBEAT_SECONDS": 20,
+    "EXPORT_STALE_SECONDS": 120,
+    "EXPORT_MAX_ATTEMPTS": 3,
+    "EXPORT_RETRY_SECONDS": 5,
     # API tokens for GET /api/v1/... (created by officials in the dashboard).
     "API_TOKEN_DAYS": 365,
 }

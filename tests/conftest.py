@@ -21,7 +21,26 @@ from surveyapp.db import Base
 
 DEFAULT_PG_URL = "postgresql://root@127.0.0.1:5432/test"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def redis_url() -> str:
+    """The local Redis, once it answers; skip if unreachable (fail with CI=true)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        if IN_CI:
+            pytest.fail(f"CI=true requires Redis at {REDIS_URL}")
+        pytest.skip(f"Redis not reachable at {REDIS_URL}")
+    return REDIS_URL
+
+
 NOW = datetime(2026, 6, 15, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội, mid-year
+SECRET = "test-secret-key-0123456789"
 
 
 # Each test run works in its own schema of the test database, so two runs on one server (a
@@ -116,7 +135,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]
 def make_app(database_url: str, **overrides: Any) -> Flask:
     config = {
         "TESTING": True,
-        "SECRET_KEY": "test-secret-key-0123456789",
+        "SECRET_KEY": SECRET,
         "DATABASE_URL": database_url,
         "CLOCK": lambda: NOW,
     }
@@ -128,9 +147,8 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
 def app(database_url: str) -> Iterator[Flask]:
     app = make_app(database_url)
     yield app
-    pool = app.extensions.get("surveyapp.export_pool")
-    if pool is not None:  # let background exports finish before the tables are emptied
-        pool.shutdown(wait=True)
+    # Let in-process queue workers finish their jobs before the tables are emptied.
+    app.extensions["surveyapp.queue"].stop()
     app.extensions["surveyapp.engine"].dispose()
 
 

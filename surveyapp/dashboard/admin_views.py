@@ -21,7 +21,13 @@ from flask_babel import gettext
 
 from surveyapp.clock import now
 from surveyapp.dashboard import bp
-from surveyapp.dashboard.common import commit_or_form_error, requires, scope
+from surveyapp.dashboard.common import (
+    choices_of,
+    commit_or_form_error,
+    posted_choice,
+    requires,
+    scope,
+)
 from surveyapp.dashboard.forms import (
     CounterForm,
     TokenForm,
@@ -173,10 +179,7 @@ def users() -> ResponseReturnValue:
 @requires(Permission.MANAGE_USERS)
 def update_user(user_id: int) -> ResponseReturnValue:
     db = get_session()
-    try:
-        role = Role(request.form.get("role", ""))
-    except ValueError:
-        abort(400)
+    role: Role = posted_choice("role", choices_of(Role))
     try:
         officials.update_user(
             db,

@@ -3,13 +3,12 @@ labels for templates, and committing a service call or showing its error on the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from enum import Enum
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import (
-    g,
-)
+from flask import g, request
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
@@ -27,7 +26,7 @@ from surveyapp.services.access import (
     Scope,
     scope_for,
 )
-from surveyapp.services.errors import InvalidInput
+from surveyapp.services.errors import N_, InvalidInput, ServiceError
 from surveyapp.services.feedback import cases
 
 
@@ -69,6 +68,23 @@ def helpers() -> dict[str, Any]:
         "flag_label": lambda reason: FLAG_LABELS.get(reason or "", reason),
         "mask": cases.mask_personal_data,
     }
+
+
+T = TypeVar("T")
+
+
+def choices_of(enum: type[Enum]) -> dict[str, Any]:
+    """An enumeration's members by value, for ``posted_choice``."""
+    return {member.value: member for member in enum}
+
+
+def posted_choice(name: str, options: Mapping[str, T]) -> T:
+    """A posted field that must be one of ``options`` (by its submitted value); any other value
+    is a 400 that names the field."""
+    value = request.form.get(name, "")
+    if value not in options:
+        raise ServiceError(N_("Giá trị của trường “%(field)s” không hợp lệ."), field=name)
+    return options[value]
 
 
 def commit_or_form_error(form: Any, action: Callable[[], object]) -> bool:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
-from flask import current_app, redirect, render_template, request, send_file, url_for
+from flask import Response as FlaskResponse
+from flask import current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
-from surveyapp import tasks
 from surveyapp.clock import now
 from surveyapp.dashboard import bp
 from surveyapp.dashboard.common import commit_or_form_error, scope
@@ -23,12 +24,15 @@ from surveyapp.services.errors import N_, NotFound
 from surveyapp.services.exports import jobs
 from surveyapp.services.exports import scores as score_files
 
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
 
 @bp.app_context_processor
 def job_helpers() -> dict[str, Any]:
     def job_status_label(state: jobs.JobState) -> str:
-        if state.interrupted:
-            return gettext("Bị gián đoạn")
         return str(JOB_LABELS[state.status])
 
     return {"job_status_label": job_status_label}
@@ -57,6 +61,7 @@ def _forms() -> tuple[ScoresExportForm, ResponsesExportForm]:
 @accepts_files("scores-appraisal")
 def exports_page() -> ResponseReturnValue:
     db = get_session()
+    current_app.extensions["surveyapp.queue"].wake()
     scores, responses = _forms()
     code = 200
     if request.method == "POST":
@@ -79,16 +84,11 @@ def exports_page() -> ResponseReturnValue:
                     db, scope(), kind=kind, params=params, appraisal=appraisal, now=now()
                 )
             )
-            jobs.prune(
-                db,
-                tasks.export_directory(current_app),
-                now(),
-                current_app.config["EXPORT_KEEP_HOURS"],
-            )
+            jobs.prune(db, now(), current_app.config["EXPORT_KEEP_HOURS"])
 
         if form.validate_on_submit() and commit_or_form_error(form, queue):
             job_id = queued[0].id
-            tasks.submit(current_app._get_current_object(), job_id)  # type: ignore[attr-defined]
+            current_app.extensions["surveyapp.queue"].enqueue_export(job_id)
             return redirect(url_for("dashboard.export_status", job_id=job_id), 303)
         code = 422
     return render_template(
@@ -96,7 +96,7 @@ def exports_page() -> ResponseReturnValue:
         scores=scores,
         responses=responses,
         recent=jobs.recent_jobs(db, scope()),
-        state_of=lambda job: jobs.state_of(job, now()),
+        state_of=jobs.state_of,
         name_of=jobs.download_name,
     ), code
 
@@ -104,7 +104,8 @@ def exports_page() -> ResponseReturnValue:
 @bp.get("/exports/<id:job_id>")
 def export_status(job_id: int) -> ResponseReturnValue:
     job = jobs.get_job(get_session(), scope(), job_id)
-    state = jobs.state_of(job, now())
+    current_app.extensions["surveyapp.queue"].wake()
+    state = jobs.state_of(job)
     return render_template(
         "dashboard/export_status.html", job=job, state=state, name=jobs.download_name(job)
     )
@@ -112,8 +113,20 @@ def export_status(job_id: int) -> ResponseReturnValue:
 
 @bp.get("/exports/<id:job_id>/download")
 def export_download(job_id: int) -> ResponseReturnValue:
+    """The finished file, streamed from the database part by part (any web server serves it)."""
     job = jobs.get_job(get_session(), scope(), job_id)
-    path = jobs.file_path(tasks.export_directory(current_app), job)
-    if job.status is not JobStatus.DONE or path is None or not path.exists():
+    if job.status is not JobStatus.DONE:
         raise NotFound(N_("Tệp chưa sẵn sàng hoặc đã bị xóa."))
-    return send_file(path, as_attachment=True, download_name=jobs.download_name(job))
+    factory = current_app.extensions["surveyapp.sessionmaker"]
+
+    def stream() -> Iterator[bytes]:
+        # A session of its own, closed when the last part is sent or the client goes away.
+        with factory() as session:
+            yield from jobs.file_parts(session, job)
+
+    mimetype = MIMETYPES.get(str(job.params.get("format")), "application/octet-stream")
+    response = FlaskResponse(stream(), mimetype=mimetype)
+    response.headers.set("Content-Disposition", "attachment", filename=jobs.download_name(job))
+    if job.size is not None:
+        response.headers["Content-Length"] = str(job.size)
+    return response

@@ -18,7 +18,13 @@ from flask_babel import gettext
 
 from surveyapp.clock import now
 from surveyapp.dashboard import bp
-from surveyapp.dashboard.common import commit_or_form_error, requires, scope
+from surveyapp.dashboard.common import (
+    choices_of,
+    commit_or_form_error,
+    posted_choice,
+    requires,
+    scope,
+)
 from surveyapp.dashboard.forms import (
     AssignForm,
     NoteForm,
@@ -187,10 +193,7 @@ def show_case(case_id: int) -> ResponseReturnValue:
 @requires(Permission.FLAG_RESPONSES)
 def set_response_status(response_id: int) -> ResponseReturnValue:
     db = get_session()
-    try:
-        status = ResponseStatus(request.form.get("status", ""))
-    except ValueError:
-        abort(400)
+    status: ResponseStatus = posted_choice("status", choices_of(ResponseStatus))
     moderation.set_response_status(db, scope(), response_id, status, now())
     db.commit()
     flash(gettext("Đã đổi trạng thái phiếu."), "success")
@@ -202,13 +205,11 @@ def set_response_status(response_id: int) -> ResponseReturnValue:
 def set_response_flag(response_id: int) -> ResponseReturnValue:
     """Keep a flagged response (clear the flag) or flag one for review; audited."""
     db = get_session()
-    flagged = request.form.get("flagged")
-    if flagged not in ("0", "1"):
-        abort(400)
-    moderation.set_flag(db, scope(), response_id, flagged == "1", now())
+    flagged = posted_choice("flagged", {"0": False, "1": True})
+    moderation.set_flag(db, scope(), response_id, flagged, now())
     db.commit()
     flash(
-        gettext("Đã gắn cờ phiếu.") if flagged == "1" else gettext("Đã bỏ cờ: phiếu được giữ."),
+        gettext("Đã gắn cờ phiếu.") if flagged else gettext("Đã bỏ cờ: phiếu được giữ."),
         "success",
     )
     return redirect(local_target(request.form.get("back"), url_for("dashboard.flagged")), 303)

@@ -15,7 +15,7 @@ from surveyapp.models.enums import (
     UnitLevel,
 )
 from surveyapp.models.instrument import Domain, Element, Instrument, Item, localized
-from surveyapp.models.job import ApiToken, ExportJob, JobStatus
+from surveyapp.models.job import ApiToken, ExportFile, ExportJob, JobStatus
 from surveyapp.models.par import ParScheme
 from surveyapp.models.response import Answer, AnswerCount, Comment, Response
 from surveyapp.models.unit import Counter, CounterActivity, CounterToken, Unit
@@ -24,6 +24,7 @@ from surveyapp.models.user import LoginFailure, User
 __all__ = [
     "Answer",
     "ApiToken",
+    "ExportFile",
     "ExportJob",
     "JobStatus",
     "LoginFailure",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ForeignKey, Numeric, String, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
@@ -41,7 +41,25 @@ def scale_label(scale: dict[str, Any], level: int, locale: str) -> str:
     return localized(missing.get(str(level)), locale) or str(level)
 
 
-class Instrument(Base):
+class _HasScale(Protocol):
+    @property
+    def scale(self) -> dict[str, Any]: ...
+
+
+class ScaleMethods:
+    """The answer scale's levels and labels, for the model and its snapshot alike."""
+
+    def scale_levels(self: _HasScale) -> list[int]:
+        return scale_levels(self.scale)
+
+    def missing_levels(self: _HasScale) -> list[int]:
+        return missing_levels(self.scale)
+
+    def scale_label(self: _HasScale, level: int, locale: str) -> str:
+        return scale_label(self.scale, level, locale)
+
+
+class Instrument(ScaleMethods, Base):
     """One version of a questionnaire. A published version never changes."""
 
     __tablename__ = "instruments"
@@ -71,15 +89,6 @@ class Instrument(Base):
     @property
     def is_published(self) -> bool:
         return self.status is InstrumentStatus.PUBLISHED
-
-    def scale_levels(self) -> list[int]:
-        return scale_levels(self.scale)
-
-    def missing_levels(self) -> list[int]:
-        return missing_levels(self.scale)
-
-    def scale_label(self, level: int, locale: str) -> str:
-        return scale_label(self.scale, level, locale)
 
     def __repr__(self) -> str:
         return f"<Instrument {self.code} v{self.version}>"

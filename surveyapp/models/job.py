@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyapp.db import Base, utcnow
@@ -22,7 +22,9 @@ class JobStatus(enum.StrEnum):
 
 
 class ExportJob(Base):
-    """A dashboard export running in the background; the file lives under instance/exports/."""
+    """A dashboard export run by a queue worker; its file is kept in ``export_files``, so any web
+    server can serve it. ``attempt`` numbers the runs: a run left by a killed worker is taken over
+    by a new attempt, and a superseded run stops."""
 
     __tablename__ = "export_jobs"
 
@@ -33,13 +35,27 @@ class ExportJob(Base):
     status: Mapped[JobStatus] = mapped_column(str_enum(JobStatus), default=JobStatus.QUEUED)
     done: Mapped[int] = mapped_column(default=0)
     total: Mapped[int] = mapped_column(default=0)
-    file_name: Mapped[str | None] = mapped_column(String(200))
+    attempt: Mapped[int] = mapped_column(default=0, server_default="0")
+    size: Mapped[int | None] = mapped_column(BigInteger)  # bytes of the finished file
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class ExportFile(Base):
+    """One part (at most PART_BYTES) of a finished export's file, in order."""
+
+    __tablename__ = "export_files"
+    PART_BYTES = 1024 * 1024
+
+    job_id: Mapped[int] = mapped_column(
+        ForeignKey("export_jobs.id", ondelete="CASCADE"), primary_key=True
+    )
+    part: Mapped[int] = mapped_column(primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ApiToken(Base):

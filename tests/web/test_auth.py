@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveyapp.models import AuditEntry, LoginFailure, Role, User
-from tests.conftest import IN_CI, NOW, AuthActions, make_app
+from tests.conftest import NOW, AuthActions, make_app, redis_url
 from tests.factories import PASSWORD, make_unit, make_user
 
 
@@ -174,18 +174,13 @@ def test_the_sign_in_limit_stores_no_address(database_url: str, official: User) 
     address itself."""
     import redis
 
-    try:
-        store = redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1)
-        store.ping()
-    except redis.exceptions.ConnectionError:
-        if IN_CI:
-            pytest.fail("CI=true requires Redis at 127.0.0.1:6379")
-        pytest.skip("Redis not reachable at 127.0.0.1:6379")
+    url = redis_url()
+    store = redis.Redis.from_url(url)
     prefix = "surveyapp-login-test"  # the limiter keeps the first prefix it is given
     app = make_app(
         database_url,
-        REDIS_URL="redis://127.0.0.1:6379/0",
-        RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0",
+        REDIS_URL=url,
+        RATELIMIT_STORAGE_URI=url,
         RATELIMIT_KEY_PREFIX=prefix,
         LOGIN_LIMIT="2 per minute",
     )

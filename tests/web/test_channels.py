@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from surveyapp.models import Channel, Response, Stream
 from surveyapp.services.org.links import dossier_token
-from tests.conftest import IN_CI, NOW, SurveyPage, make_app
+from tests.conftest import NOW, SurveyPage, make_app, redis_url
 from tests.factories import full_answers, make_dossier, setup_counter
 
 SECRET = "test-secret-key-0123456789"
@@ -162,17 +162,10 @@ def test_rate_limit_per_counter(database_url: str, session: Session) -> None:
 
 
 def test_limits_use_redis_when_configured(database_url: str, session: Session) -> None:
-    import redis
-
-    try:
-        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
-    except redis.exceptions.ConnectionError:
-        if IN_CI:
-            pytest.fail("CI=true requires Redis at 127.0.0.1:6379")
-        pytest.skip("Redis not reachable at 127.0.0.1:6379")
+    url = redis_url()
     prefix_secret = f"redis-test-{id(session)}-0123456789"
     settings = {
-        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "REDIS_URL": url,
         "SUBMIT_LIMIT_COUNTER": "1 per minute",
         "SECRET_KEY": prefix_secret,
     }

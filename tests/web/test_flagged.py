@@ -90,3 +90,26 @@ def test_counter_staff_see_flags_but_do_not_clear_them(
         data={"csrf_token": other.csrf(), "flagged": "maybe"},
     )
     assert bad.status_code in (400, 403)
+
+
+def test_a_value_outside_the_choices_is_refused_by_name(
+    app: Flask, world: dict, session: Session
+) -> None:
+    """A forged status, flag or role is a 400 naming the field; nothing changes."""
+    stuff(app, world, count=1)
+    response_id = session.scalar(select(Response.id))
+    par = signed_in(app)
+    token = par.csrf()
+    for path, data in (
+        (f"/dashboard/responses/{response_id}/status", {"status": "erased"}),
+        (f"/dashboard/responses/{response_id}/flag", {"flagged": "yes"}),
+        (f"/dashboard/users/{world['users']['staff'].id}", {"role": "root", "unit": "P.D1"}),
+    ):
+        refused = par.client.post(path, data={"csrf_token": token, **data})
+        assert refused.status_code == 400, path
+        field = next(iter(data))
+        assert f"Giá trị của trường “{field}” không hợp lệ." in refused.get_data(as_text=True)
+    session.expire_all()
+    assert session.get_one(Response, response_id).status is ResponseStatus.REPORTABLE
+    entries = session.scalars(select(AuditEntry.action)).all()
+    assert not {"response.status", "response.flag", "user.update"} & set(entries)

@@ -1,31 +1,33 @@
-"""Dashboard exports run in the background: the request validates and queues a job, a worker
-thread of the same process (surveyapp.tasks) writes the file and records progress in the database
-(so any worker can show it), and the official downloads the file when it is done.
+"""Dashboard exports run in the background: the request validates and queues a job, a queue
+worker (surveyapp.queue) writes the file, records progress in the database (so any web server can
+show it) and stores the file there, in parts (so any web server can serve it).
 
-Jobs left queued or running by a process that stopped are reported as interrupted once they
-have not moved for ``STALE_AFTER``; files and jobs older than the keep time are removed when new
-jobs are created.
+Each run of a job is an attempt: a worker claims the job for its attempt and beats a heartbeat
+while it writes. A job whose heartbeat stopped (its worker was killed) is taken over by a new
+attempt, up to a maximum, and the old run, should it wake up, finds itself superseded and stops.
+Jobs and their files older than the keep time are removed when new jobs are created.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import itertools
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from surveyapp.models import ExportJob, JobStatus, Stream, Unit, UnitLevel, User
+from surveyapp.models import ExportFile, ExportJob, JobStatus, Stream, Unit, UnitLevel, User
 from surveyapp.services.access import Scope, get_visible_unit, scope_for
 from surveyapp.services.errors import N_, InvalidInput, NotFound
 from surveyapp.services.exports import responses, scores
 from surveyapp.services.periods import parse_period
 
-STALE_AFTER = timedelta(minutes=10)
+LOST_FACTOR = 10
 FORMATS = ("csv", "xlsx")
 KINDS = ("scores", "responses")
 
@@ -96,17 +98,15 @@ def recent_jobs(session: Session, scope: Scope, limit: int = 20) -> list[ExportJ
 class JobState:
     status: JobStatus
     percent: int
-    interrupted: bool
 
 
-def state_of(job: ExportJob, now: datetime) -> JobState:
-    active = job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
-    if active and now - job.updated_at > STALE_AFTER:
-        return JobState(JobStatus.FAILED, 0, True)
+def state_of(job: ExportJob) -> JobState:
+    """What the official sees. A job whose worker was killed shows as running until ``recover``
+    hands it to another worker (within a couple of minutes), never for ever."""
     if job.status is JobStatus.DONE:
-        return JobState(job.status, 100, False)
+        return JobState(job.status, 100)
     percent = int(100 * job.done / job.total) if job.total else 0
-    return JobState(job.status, min(percent, 99), False)
+    return JobState(job.status, min(percent, 99))
 
 
 def download_name(job: ExportJob) -> str:
@@ -117,19 +117,169 @@ def download_name(job: ExportJob) -> str:
     return f"phieu-khao-sat-{p.get('unit', 'tat-ca')}-{period}.{p['format']}"
 
 
-def file_path(directory: Path, job: ExportJob) -> Path | None:
-    return directory / job.file_name if job.file_name else None
+class Superseded(Exception):
+    """The job was taken over by a newer attempt (or is finished): this run must stop."""
 
 
-def prune(session: Session, directory: Path, now: datetime, keep_hours: int) -> int:
+ACTIVE = (JobStatus.QUEUED, JobStatus.RUNNING)
+
+
+def _update(
+    session: Session,
+    job_id: int,
+    attempt: int,
+    statuses: tuple[JobStatus, ...] = ACTIVE,
+    **values: Any,
+) -> bool:
+    """Update the job if ``attempt`` is still its attempt and its status one of ``statuses``;
+    whether it was."""
+    result = session.execute(
+        update(ExportJob)
+        .where(ExportJob.id == job_id, ExportJob.attempt == attempt, ExportJob.status.in_(statuses))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+def claim(session: Session, job_id: int, attempt: int, now: datetime) -> ExportJob | None:
+    """The job, marked running for ``attempt``; None when it is running elsewhere, finished or
+    superseded (one run at a time claims an attempt)."""
+    if not _update(
+        session, job_id, attempt, (JobStatus.QUEUED,), status=JobStatus.RUNNING, updated_at=now
+    ):
+        return None
+    job = session.get_one(ExportJob, job_id)
+    session.refresh(job)
+    return job
+
+
+def release(session: Session, job_id: int, attempt: int, now: datetime) -> None:
+    """Put a running attempt back in the queued state, for the queue's retry to claim it."""
+    _update(session, job_id, attempt, (JobStatus.RUNNING,), status=JobStatus.QUEUED, updated_at=now)
+
+
+def beat(session: Session, job_id: int, attempt: int, now: datetime, **progress: Any) -> None:
+    """The heartbeat of a running attempt, with its progress (total=…, done=…)."""
+    if not _update(session, job_id, attempt, updated_at=now, **progress):
+        raise Superseded(job_id)
+
+
+def finish(
+    session: Session, job_id: int, attempt: int, path: Path, rows: int, now: datetime
+) -> None:
+    """Store the written file in parts and mark the attempt done (Superseded if it was not the
+    job's attempt any more)."""
+    beat(session, job_id, attempt, now)
+    session.execute(delete(ExportFile).where(ExportFile.job_id == job_id))
+    size = 0
+    with open(path, "rb") as handle:
+        for part in itertools.count():
+            data = handle.read(ExportFile.PART_BYTES)
+            if not data:
+                break
+            session.add(ExportFile(job_id=job_id, part=part, data=data))
+            session.flush()
+            size += len(data)
+    if not _update(
+        session,
+        job_id,
+        attempt,
+        status=JobStatus.DONE,
+        done=rows,
+        total=rows,
+        size=size,
+        finished_at=now,
+        updated_at=now,
+    ):
+        raise Superseded(job_id)
+
+
+def fail(session: Session, job_id: int, attempt: int, message: str, now: datetime) -> None:
+    _update(
+        session,
+        job_id,
+        attempt,
+        status=JobStatus.FAILED,
+        error=message[:500],
+        finished_at=now,
+        updated_at=now,
+    )
+
+
+def file_parts(session: Session, job: ExportJob) -> Iterator[bytes]:
+    """The finished file, part by part (one part in memory at a time)."""
+    part = 0
+    while True:
+        data = session.scalar(
+            select(ExportFile.data).where(ExportFile.job_id == job.id, ExportFile.part == part)
+        )
+        if data is None:
+            return
+        yield data
+        part += 1
+
+
+INTERRUPTED = N_("Việc tạo tệp bị gián đoạn nhiều lần; vui lòng yêu cầu lại.")
+
+
+class Requeue(NamedTuple):
+    """A job to put on the queue again: a new attempt taken over from a stopped worker, or
+    (``lost``) the same attempt, whose message has waited far too long."""
+
+    job_id: int
+    attempt: int
+    lost: bool
+
+
+def recover(session: Session, now: datetime, stale: timedelta, max_attempts: int) -> list[Requeue]:
+    """The jobs to queue again. A running job whose heartbeat stopped for ``stale`` (its worker
+    was killed) gets a new attempt, or fails after ``max_attempts``. A job still queued after
+    ``LOST_FACTOR`` × ``stale`` (its message was lost with a worker that had just taken it) is
+    queued again as it is: only one run can claim an attempt, so a duplicate message is harmless.
+    Several workers may run this at once: each job is taken over by one of them."""
+    cutoff, lost_cutoff = now - stale, now - stale * LOST_FACTOR
+    again = []
+    candidates = session.execute(
+        select(ExportJob.id, ExportJob.attempt, ExportJob.status).where(
+            ExportJob.status.in_(ACTIVE),
+            ExportJob.updated_at < cutoff,
+        )
+    ).all()
+    for job_id, attempt, status in candidates:
+        values: dict[str, Any]
+        if status is JobStatus.QUEUED:
+            condition, values = ExportJob.updated_at < lost_cutoff, {"updated_at": now}
+        elif attempt + 1 >= max_attempts:
+            fail(session, job_id, attempt, INTERRUPTED, now)
+            continue
+        else:
+            condition = ExportJob.updated_at < cutoff
+            values = {"attempt": attempt + 1, "status": JobStatus.QUEUED, "updated_at": now}
+        taken = session.execute(
+            update(ExportJob)
+            .where(
+                ExportJob.id == job_id,
+                ExportJob.attempt == attempt,
+                ExportJob.status == status,
+                condition,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(taken, "rowcount", 0):
+            lost = status is JobStatus.QUEUED
+            again.append(Requeue(job_id, attempt if lost else attempt + 1, lost))
+    return again
+
+
+def prune(session: Session, now: datetime, keep_hours: int) -> int:
     """Delete jobs (and their files) created more than ``keep_hours`` ago."""
     cutoff = now - timedelta(hours=keep_hours)
-    old = list(session.scalars(select(ExportJob).where(ExportJob.created_at < cutoff)))
-    for job in old:
-        path = file_path(directory, job)
-        if path is not None:
-            path.unlink(missing_ok=True)
-    session.execute(delete(ExportJob).where(ExportJob.id.in_([j.id for j in old])))
+    old = list(session.scalars(select(ExportJob.id).where(ExportJob.created_at < cutoff)))
+    if old:
+        session.execute(delete(ExportFile).where(ExportFile.job_id.in_(old)))
+        session.execute(delete(ExportJob).where(ExportJob.id.in_(old)))
     return len(old)
 
 
@@ -141,8 +291,8 @@ def write_export(
     clock: Callable[[], datetime],
     record: Callable[..., None],
 ) -> int:
-    """Write the job's file to ``path``; ``record(total=…)`` and ``record(done=…)`` report
-    progress. Returns the rows written."""
+    """Write the job's file to ``path`` (a local file of the worker); ``record(total=…)`` and
+    ``record(done=…)`` report progress. Returns the rows written."""
     p = job.params
     # The official's scope as it is now: a job never shows more than its owner may open today.
     scope = scope_for(session, session.get_one(User, job.user_id))

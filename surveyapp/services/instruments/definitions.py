@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -217,6 +217,15 @@ class _Checker:
             return []
         return value
 
+    def objects(self, value: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Each entry of a non-empty list of objects, with where it stands (``where[i]``);
+        an entry that is not an object is a problem and skipped."""
+        for i, entry in enumerate(self.items_list(value, where)):
+            if isinstance(entry, dict):
+                yield f"{where}[{i}]", entry
+            else:
+                self.fail(f"{where}[{i}]", "phải là một đối tượng.")
+
 
 def validate_definition(data: Mapping[str, Any]) -> dict[str, Any]:
     """Check a definition; return its canonical form or raise DefinitionError listing problems."""
@@ -343,23 +352,11 @@ def _validate_domains(check: _Checker, domains: Any, item_codes: set[str]) -> li
     out = []
     domain_codes: set[str] = set()
     element_codes: set[str] = set()
-    for d, domain in enumerate(check.items_list(domains, "domains")):
-        where = f"domains[{d}]"
-        if not isinstance(domain, dict):
-            check.fail(where, "phải là một đối tượng.")
-            continue
+    for where, domain in check.objects(domains, "domains"):
         elements = []
-        for e, element in enumerate(check.items_list(domain.get("elements"), f"{where}.elements")):
-            ewhere = f"{where}.elements[{e}]"
-            if not isinstance(element, dict):
-                check.fail(ewhere, "phải là một đối tượng.")
-                continue
+        for ewhere, element in check.objects(domain.get("elements"), f"{where}.elements"):
             items = []
-            for i, item in enumerate(check.items_list(element.get("items"), f"{ewhere}.items")):
-                iwhere = f"{ewhere}.items[{i}]"
-                if not isinstance(item, dict):
-                    check.fail(iwhere, "phải là một đối tượng.")
-                    continue
+            for iwhere, item in check.objects(element.get("items"), f"{ewhere}.items"):
                 items.append(
                     {
                         "code": check.code(item.get("code"), f"{iwhere}.code", item_codes),
@@ -397,11 +394,7 @@ def _validate_question(check: _Checker, q: Any, where: str, item_codes: set[str]
     options = []
     if kind == "choice":
         values: set[int] = set()
-        for o, option in enumerate(check.items_list(q.get("options"), f"{where}.options")):
-            owhere = f"{where}.options[{o}]"
-            if not isinstance(option, dict):
-                check.fail(owhere, "phải là một đối tượng.")
-                continue
+        for owhere, option in check.objects(q.get("options"), f"{where}.options"):
             value = check.level(option.get("value"), f"{owhere}.value")
             if value in values:
                 check.fail(f"{owhere}.value", f"giá trị {value} bị trùng.")

@@ -1,7 +1,8 @@
-"""Immutable, process-wide snapshots of published instruments.
+"""Immutable snapshots of published instruments.
 
 A published instrument version never changes, so the survey pages and submission checks read a
-plain frozen copy built once per process instead of loading ~60 rows on every request.
+plain frozen copy, built once and kept in the app's caches (surveyapp.caching), instead of loading
+~60 rows on every request.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from surveyapp.caching import caches_of
 from surveyapp.models import Domain, Element, Instrument, ItemKind
-from surveyapp.models.instrument import missing_levels, scale_label, scale_levels
+from surveyapp.models.instrument import ScaleMethods
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class ItemView:
 
 
 @dataclass(frozen=True)
-class InstrumentView:
+class InstrumentView(ScaleMethods):
     id: int
     code: str
     version: int
@@ -57,15 +58,6 @@ class InstrumentView:
     source_hash: str
     items: tuple[ItemView, ...]
     elements: tuple[ElementView, ...]
-
-    def scale_levels(self) -> list[int]:
-        return scale_levels(self.scale)
-
-    def missing_levels(self) -> list[int]:
-        return missing_levels(self.scale)
-
-    def scale_label(self, level: int, locale: str) -> str:
-        return scale_label(self.scale, level, locale)
 
     def item(self, code: str) -> ItemView:
         return next(i for i in self.items if i.code == code)

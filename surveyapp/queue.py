@@ -1,0 +1,199 @@
+"""Background work on a real job queue (Huey): dashboard exports now, invitations and digests next.
+
+``SURVEYAPP_QUEUE_URL`` picks the broker:
+
+- ``redis://host:6379/0`` (production): web processes only enqueue; ``flask --app wsgi worker``
+  processes, on any number of machines, run the jobs.
+- unset (the Quick start): an SQLite-backed queue under the instance folder, and a few worker
+  threads started inside the web process on its first job, so ``scripts/serve`` stays one
+  command. ``flask --app wsgi worker`` works on it too.
+- ``sqlite:///path``: the same SQLite queue at a path of your choice.
+
+Jobs are durable in the broker; an export's own state (attempt, heartbeat, progress, file) is in
+the database, so a job left by a killed worker is taken over by the next (services.exports.jobs
+``recover``: at every worker's start and once a minute), and a web server serves the file
+whichever worker wrote it. Huey itself retries a run that failed on an unexpected error, with
+exponential backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from huey import Huey, RedisHuey, SqliteHuey, crontab
+from huey.api import TaskWrapper
+from huey.consumer import Consumer
+
+from surveyapp.clock import now
+from surveyapp.config import ConfigError
+from surveyapp.services.errors import N_, ServiceError
+from surveyapp.services.exports import jobs
+
+logger = logging.getLogger(__name__)
+FAILED = N_("Không tạo được tệp xuất.")
+
+
+class _ThreadConsumer(Consumer):
+    """Huey's consumer run inside another program (the web process): no signal handlers, which
+    only the main thread may install."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
+
+
+@dataclass
+class Queue:
+    """The app's queue: the Huey instance and its tasks."""
+
+    huey: Huey
+    embedded: bool  # no broker configured: worker threads run inside the web process
+    workers: int
+    export: TaskWrapper = field(init=False)
+    recover_exports: TaskWrapper = field(init=False)
+    _consumer: Consumer | None = field(default=None, init=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
+
+    def enqueue_export(self, job_id: int, attempt: int = 0) -> None:
+        self.export(job_id, attempt)
+        self.wake()
+
+    def wake(self) -> None:
+        """With the embedded default, make sure this process's worker threads run: they start
+        on the first export and on a visit to the export pages (after a restart, so that jobs
+        left queued or interrupted are run or taken over). With a broker: nothing."""
+        if self.embedded:
+            self.start_embedded()
+
+    def start_embedded(self) -> None:
+        """Start the in-process worker threads (once)."""
+        with self._lock:
+            if self._consumer is None:
+                self._consumer = _ThreadConsumer(
+                    self.huey,
+                    workers=self.workers,
+                    worker_type="thread",
+                    initial_delay=0.05,
+                    max_delay=1.0,  # an idle web process still picks a new job up within 1 s
+                )
+                self._consumer.start()
+
+    def stop(self) -> None:
+        """Stop in-process workers, letting the jobs they run finish."""
+        with self._lock:
+            if self._consumer is not None:
+                self._consumer.stop(graceful=True)
+                self._consumer = None
+
+
+def make_huey(config: Any, instance_path: str) -> tuple[Huey, bool]:
+    url = config["QUEUE_URL"]
+    name = config["QUEUE_NAME"]
+    if not url:
+        Path(instance_path).mkdir(parents=True, exist_ok=True)
+        return SqliteHuey(
+            name, filename=str(Path(instance_path) / "queue.sqlite3"), results=False
+        ), True
+    if url.startswith("redis://") or url.startswith("rediss://"):
+        return RedisHuey(name, url=url, results=False), False
+    if url.startswith("sqlite:///"):
+        return SqliteHuey(name, filename=url.removeprefix("sqlite:///"), results=False), False
+    raise ConfigError(f"QUEUE_URL must be redis://… or sqlite:///…, not {url!r}")
+
+
+def init_app(app: Flask) -> Queue:
+    huey, embedded = make_huey(app.config, app.instance_path)
+    queue = Queue(huey, embedded, int(app.config["QUEUE_WORKERS"]))
+    stale = timedelta(seconds=float(app.config["EXPORT_STALE_SECONDS"]))
+    heartbeat = float(app.config["EXPORT_HEARTBEAT_SECONDS"])
+    retry = float(app.config["EXPORT_RETRY_SECONDS"])
+
+    @huey.task(name="export", retries=2, retry_delay=retry, retry_backoff=2, context=True)
+    def export(job_id: int, attempt: int, task: Any = None) -> None:
+        with app.app_context():
+            run_export(app, job_id, attempt, heartbeat, final=task is None or not task.retries)
+
+    @huey.periodic_task(crontab(minute="*"), name="recover-exports")
+    def recover_exports() -> None:
+        recover(app, queue, stale)
+
+    queue.export, queue.recover_exports = export, recover_exports
+    app.extensions["surveyapp.queue"] = queue
+    return queue
+
+
+def recover(app: Flask, queue: Queue, stale: timedelta | None = None) -> list[jobs.Requeue]:
+    """Queue again the exports whose worker stopped (see services.exports.jobs.recover)."""
+    stale = stale or timedelta(seconds=float(app.config["EXPORT_STALE_SECONDS"]))
+    with app.app_context(), app.extensions["surveyapp.sessionmaker"]() as session:
+        again = jobs.recover(session, now(), stale, int(app.config["EXPORT_MAX_ATTEMPTS"]))
+        session.commit()
+    for job in again:
+        if job.lost:
+            logger.warning("export job %s still queued: queued again", job.job_id)
+        else:
+            logger.warning("export job %s taken over by attempt %s", job.job_id, job.attempt)
+        queue.export(job.job_id, job.attempt)
+    return again
+
+
+def run_export(app: Flask, job_id: int, attempt: int, heartbeat: float, final: bool) -> None:
+    """Write one export for its attempt, beating its heartbeat, and store the file in the
+    database. A superseded attempt stops quietly; a bad request fails the job at once; an
+    unexpected error is raised for the queue to retry (and fails the job on the last try)."""
+    factory = app.extensions["surveyapp.sessionmaker"]
+
+    def record(**values: Any) -> None:
+        with factory() as session:
+            jobs.beat(session, job_id, attempt, now(), **values)
+            session.commit()
+
+    with factory() as session:
+        job = jobs.claim(session, job_id, attempt, now())
+        session.commit()
+        if job is None:
+            return  # finished, or taken over by a newer attempt
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(heartbeat):
+                try:
+                    record()
+                except jobs.Superseded:
+                    return
+                except Exception:  # noqa: BLE001 - a missed beat is retried on the next
+                    logger.warning("heartbeat of export job %s failed", job_id, exc_info=True)
+
+        beating = threading.Thread(target=beat, name=f"export-{job_id}-beat", daemon=True)
+        beating.start()
+        try:
+            with tempfile.TemporaryDirectory(prefix="surveyapp-export-") as folder:
+                path = Path(folder) / f"export.{job.params['format']}"
+                rows = jobs.write_export(session, job, path, app.config["TIMEZONE"], now, record)
+                jobs.finish(session, job_id, attempt, path, rows, now())
+                session.commit()
+        except jobs.Superseded:
+            session.rollback()
+            logger.info("export job %s attempt %s was superseded", job_id, attempt)
+        except ServiceError as error:
+            session.rollback()
+            jobs.fail(session, job_id, attempt, error.render(), now())
+            session.commit()
+        except Exception:
+            session.rollback()
+            logger.exception("export job %s failed", job_id)
+            if final:
+                jobs.fail(session, job_id, attempt, FAILED, now())
+            else:  # the queue tries again after a delay
+                jobs.release(session, job_id, attempt, now())
+            session.commit()
+            raise
+        finally:
+            stop.set()
+            beating.join(timeout=5)
