@@ -162,10 +162,10 @@ def test_rate_limit_per_counter(database_url: str, session: Session) -> None:
 
 
 def test_limits_use_redis_when_configured(database_url: str, session: Session) -> None:
-    url = redis_url()
+    store = redis_url()
     prefix_secret = f"redis-test-{id(session)}-0123456789"
     settings = {
-        "REDIS_URL": url,
+        "REDIS_URL": store,
         "SUBMIT_LIMIT_COUNTER": "1 per minute",
         "SECRET_KEY": prefix_secret,
     }
