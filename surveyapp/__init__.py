@@ -49,11 +49,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     @app.before_request
     def allow_uploads() -> None:
-        """Citizens' forms stay small (MAX_CONTENT_LENGTH); officials may upload files."""
+        """Citizens' forms stay small (MAX_CONTENT_LENGTH); officials may upload files, and the
+        one-stop system send batches of dossiers."""
         from flask import request
 
         if request.path.startswith("/dashboard/"):
             request.max_content_length = app.config["UPLOAD_MAX_BYTES"]
+        elif request.path == "/api/v1/dossiers":
+            request.max_content_length = app.config["INTAKE_MAX_BYTES"]
 
     security.init_app(app)  # before CSRF and the limiter read the form
     extensions.init_app(app)

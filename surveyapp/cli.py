@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NoReturn
 
@@ -12,20 +14,23 @@ from alembic.config import Config as AlembicConfig
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from surveyapp.clock import now
 from surveyapp.db import session_scope
-from surveyapp.models import Campaign, Counter, Dossier, Role, Stream, Unit, UnitLevel
+from surveyapp.models import Campaign, Counter, Dossier, Role, Stream, Unit, UnitLevel, User
 from surveyapp.services import demo
-from surveyapp.services.access import SYSTEM
-from surveyapp.services.accounts import officials
+from surveyapp.services.access import SYSTEM, get_visible_unit, scope_for
+from surveyapp.services.accounts import api_tokens, officials
 from surveyapp.services.collection import imports, rollup
 from surveyapp.services.collection.submissions import Rules
-from surveyapp.services.collection.tables import TableLimits, open_table
+from surveyapp.services.collection.tables import Table, TableLimits, open_table
 from surveyapp.services.errors import DefinitionError, ServiceError
 from surveyapp.services.exports import responses, scores
 from surveyapp.services.instruments import definitions, publishing
-from surveyapp.services.org import links, qr, units
+from surveyapp.services.intake import files
+from surveyapp.services.intake.dossiers import IntakeOptions
+from surveyapp.services.org import catalogue, links, qr, staff, units
 from surveyapp.services.periods import parse_period
 from surveyapp.services.reporting import counts
 from surveyapp.services.validation import parse_int
@@ -187,6 +192,123 @@ def load_units_command(path: str) -> None:
     click.echo(f"Đã nạp {result.added} đơn vị mới, cập nhật {result.already_present} đơn vị.")
 
 
+@contextmanager
+def progress_bar(total: int | None, label: str) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr, and the callback that moves it to ``done`` rows."""
+    with click.progressbar(length=total or 0, label=label, file=sys.stderr, show_pos=True) as bar:
+        last = 0
+
+        def progress(done: int) -> None:
+            nonlocal last
+            bar.update(done - last)
+            last = done
+
+        yield progress
+
+
+def _load_table(path: str) -> Table:
+    try:
+        return open_table(path, limits=TableLimits.from_config(current_app.config))
+    except ServiceError as error:
+        fail(error.render())
+
+
+@click.command("import-catalogue")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_catalogue_command(path: str) -> None:
+    """Service fields and procedures from CSV/XLSX: field_code (MaLinhVuc), field_name
+    (TenLinhVuc), procedure_code (MaTTHC), procedure_name (TenTTHC); all rows or none."""
+    table = _load_table(path)
+    with session_scope() as session:
+        result = catalogue.load_catalogue(session, table, SYSTEM, now())
+        if not result.ok:
+            fail([str(e) for e in result.errors] + ["không nạp dòng nào."])
+    click.echo(f"Đã thêm {result.added} mục, cập nhật {result.already_present} thủ tục.")
+
+
+@click.command("import-staff")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def import_staff_command(path: str) -> None:
+    """The register of receiving officials from CSV/XLSX: staff_code, name, unit_code, and
+    optionally email (the official's dashboard account) and active; all rows or none."""
+    table = _load_table(path)
+    with session_scope() as session:
+        result = staff.load_staff(session, table, SYSTEM, now())
+        if not result.ok:
+            fail([str(e) for e in result.errors] + ["không nạp dòng nào."])
+    click.echo(f"Đã thêm {result.added} cán bộ, cập nhật {result.already_present} cán bộ.")
+
+
+@click.command("import-dossiers")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--all-or-nothing/--keep-good-rows",
+    default=True,
+    show_default=True,
+    help="With refused rows: store nothing (default) or store the good rows.",
+)
+@with_appcontext
+def import_dossiers_command(path: str, all_or_nothing: bool) -> None:
+    """Dossiers from CSV/XLSX with our column names or the national ones (MaHoSo, DonViXuLy,
+    NgayTiepNhan, …); upserted by dossier code, so importing a file again adds nothing."""
+    table = _load_table(path)
+    options = IntakeOptions.from_config(current_app.config, "file")
+    with session_scope() as session:
+        with progress_bar(table.total, "Đang nhập hồ sơ") as progress:
+            try:
+                result = files.import_dossiers(session, SYSTEM, table, options, now(), progress)
+            except IntegrityError:
+                fail("một hệ thống khác vừa ghi cùng hồ sơ; không nhập dòng nào, hãy chạy lại.")
+        if result.errors and all_or_nothing:
+            fail(
+                [str(e) for e in result.errors]
+                + [
+                    f"{len(result.errors)} dòng lỗi: không nhập dòng nào (--keep-good-rows để "
+                    "nhập các dòng đúng)."
+                ]
+            )
+    for row_error in result.errors:
+        click.echo(f"Bỏ qua {row_error}", err=True)
+    for outcome in result.warned:
+        for warning in outcome.warnings:
+            click.echo(f"Lưu ý dòng {outcome.index}: {warning.message % warning.params}", err=True)
+    counts = result.counts
+    click.echo(
+        f"Hồ sơ: {counts['created']} mới, {counts['updated']} cập nhật, "
+        f"{counts['unchanged']} không đổi, {counts['refused']} bị từ chối."
+    )
+
+
+@click.command("create-intake-token")
+@click.option("--unit", "unit_code", required=True, help="The unit whose subtree it writes.")
+@click.option("--name", required=True, help="Which system uses it, e.g. 'Một cửa điện tử'.")
+@click.option("--owner", required=True, help="E-mail of the PAR office official or admin.")
+@click.option("--days", default=365, show_default=True, type=click.IntRange(1, 3660))
+@with_appcontext
+def create_intake_token_command(unit_code: str, name: str, owner: str, days: int) -> None:
+    """An intake token for POST /api/v1/dossiers; the secret is printed once."""
+    with session_scope() as session:
+        user = session.scalar(select(User).where(User.email == owner.strip().lower()))
+        if user is None or not user.is_active:
+            fail(f"không có tài khoản đang hoạt động '{owner[:100]}'.")
+        try:
+            scope = scope_for(session, user)
+            unit = get_visible_unit(session, scope, unit_code)
+            token, raw = api_tokens.create_intake_token(
+                session, scope, name=name, unit=unit, days=days, now=now()
+            )
+        except ServiceError as error:
+            fail(error.render())
+        click.echo(raw)
+        click.echo(
+            f"Mã truy cập nhận hồ sơ cho {unit.code}, hết hạn {token.expires_at:%Y-%m-%d}. "
+            "Mã chỉ hiện một lần.",
+            err=True,
+        )
+
+
 @click.command("import-responses")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--instrument", "instrument_ref", required=True, help="CODE or CODE:VERSION")
@@ -238,16 +360,7 @@ def import_responses_command(
             table = open_table(path, limits=TableLimits.from_config(current_app.config))
         except ServiceError as error:
             fail(error.render())
-        with click.progressbar(
-            length=table.total or 0, label="Đang nhập", file=sys.stderr, show_pos=True
-        ) as bar:
-            last = 0
-
-            def progress(done: int) -> None:
-                nonlocal last
-                bar.update(done - last)
-                last = done
-
+        with progress_bar(table.total, "Đang nhập") as progress:
             try:
                 result = imports.import_responses(session, table, options, progress)
             except ServiceError as error:
@@ -492,6 +605,10 @@ def register_cli(app: Flask) -> None:
         load_instruments_command,
         load_instrument_command,
         load_units_command,
+        import_catalogue_command,
+        import_staff_command,
+        import_dossiers_command,
+        create_intake_token_command,
         import_responses_command,
         qr_command,
         dossier_link_command,

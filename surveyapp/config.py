@@ -9,6 +9,8 @@ from typing import Any
 
 from flask import Flask
 
+from surveyapp.services.intake.records import status_map
+
 DEV_SECRET_KEY = "dev-only-insecure-key"  # noqa: S105 - refused outside development and tests
 
 
@@ -93,6 +95,11 @@ DEFAULTS: dict[str, Any] = {
     "EXPORT_RETRY_SECONDS": 5,
     # API tokens for GET /api/v1/... (created by officials in the dashboard).
     "API_TOKEN_DAYS": 365,
+    # Dossier intake (POST /api/v1/dossiers, import-dossiers): the one-stop system's status codes
+    # meaning returned or cancelled, "10=returned,11=returned,3=cancelled" (our own words,
+    # received/returned/cancelled, are always understood); the largest request body.
+    "DOSSIER_STATUS_MAP": None,
+    "INTAKE_MAX_BYTES": 4 * 1024 * 1024,
 }
 
 
@@ -124,6 +131,10 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None = None) -> Non
         )
     except ValueError as exc:
         raise ConfigError(f"CASE_HOLIDAYS must be ISO dates (YYYY-MM-DD): {exc}") from exc
+    try:
+        app.config["DOSSIER_STATUS_MAP"] = status_map(app.config["DOSSIER_STATUS_MAP"])
+    except ValueError as exc:
+        raise ConfigError(f"DOSSIER_STATUS_MAP: {exc}") from exc
     validate(app.config)
 
 

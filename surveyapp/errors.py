@@ -25,6 +25,7 @@ MESSAGES = {
     403: (N_("Không có quyền truy cập"), N_("Bạn không có quyền xem trang này.")),
     404: (N_("Không tìm thấy trang"), N_("Địa chỉ này không tồn tại hoặc đã ngừng sử dụng.")),
     405: (N_("Thao tác không được hỗ trợ"), N_("Trang này không nhận thao tác vừa gửi.")),
+    409: (N_("Xung đột dữ liệu"), N_("Dữ liệu vừa được một yêu cầu khác thay đổi; hãy thử lại.")),
     410: (N_("Không còn sử dụng"), N_("Nội dung này không còn nhận đánh giá.")),
     413: (N_("Dữ liệu quá lớn"), N_("Dữ liệu gửi lên vượt quá giới hạn cho phép.")),
     422: (N_("Dữ liệu chưa hợp lệ"), N_("Vui lòng kiểm tra lại thông tin đã nhập.")),

@@ -12,7 +12,7 @@ from surveyapp.models import CaseStatus, Channel, RespondentType, Stream
 from surveyapp.services.access import Scope, get_visible_unit
 from surveyapp.services.errors import N_, InvalidInput
 from surveyapp.services.feedback import cases
-from surveyapp.services.org import fields, units
+from surveyapp.services.org import catalogue, units
 from surveyapp.services.periods import parse_period
 from surveyapp.services.reporting.counts import Filters
 from surveyapp.services.reporting.dashboards import Query
@@ -43,7 +43,7 @@ def report_query(session: Session, args: Args, default_period: str | None) -> Qu
     field_id = None
     field_code = (args.get("field") or "").strip()
     if field_code and field_code != "all":
-        field_id = fields.find_field_id(session, field_code)
+        field_id = catalogue.find_field_id(session, field_code)
         if field_id is None:
             raise InvalidInput(
                 N_("Không có lĩnh vực %(code)s."), field="field", code=field_code[:40]

@@ -143,13 +143,17 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
     return create_app(config)
 
 
+def close_app(app: Flask) -> None:
+    """Let in-process queue workers finish their jobs, then close the app's connections."""
+    app.extensions["surveyapp.queue"].stop()
+    app.extensions["surveyapp.engine"].dispose()
+
+
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
     app = make_app(database_url)
     yield app
-    # Let in-process queue workers finish their jobs before the tables are emptied.
-    app.extensions["surveyapp.queue"].stop()
-    app.extensions["surveyapp.engine"].dispose()
+    close_app(app)
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from surveyapp.models import (
     Channel,
     Counter,
     Dossier,
+    DossierStatus,
     Instrument,
     ParScheme,
     Response,
@@ -85,6 +86,9 @@ def make_dossier(session: Session, unit: Unit, code: str = "HS-001", **overrides
         "returned_at": received + timedelta(days=4),
     }
     values.update(overrides)
+    values.setdefault(
+        "status", DossierStatus.RETURNED if values["returned_at"] else DossierStatus.RECEIVED
+    )
     dossier = Dossier(**values)
     session.add(dossier)
     session.flush()

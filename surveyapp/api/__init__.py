@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from surveyapp.api import views  # noqa: E402, F401
+from surveyapp.api import intake_views, views  # noqa: E402, F401

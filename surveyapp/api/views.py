@@ -1,11 +1,9 @@
-"""API endpoints: health, and the indices a unit dashboard shows, as JSON (OpenAPI in
-openapi.json beside this file). Authentication: an API token (``Authorization: Bearer …``) or the
-dashboard session; the scope is the official's, as in the dashboard."""
+"""API endpoints: health, and the indices a unit dashboard shows, as JSON (OpenAPI at
+/api/v1/openapi.json, see spec.py). Authentication: an API token (``Authorization: Bearer …``)
+or the dashboard session; the scope is the official's, as in the dashboard."""
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
 from typing import Any
 
 from flask import Response as FlaskResponse
@@ -15,7 +13,7 @@ from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import text
 
-from surveyapp.api import bp
+from surveyapp.api import bp, spec
 from surveyapp.clock import now
 from surveyapp.db import get_session
 from surveyapp.errors import render_error
@@ -33,14 +31,9 @@ def health() -> ResponseReturnValue:
     return jsonify(status="ok")
 
 
-@cache
-def _spec() -> bytes:
-    return resources.files("surveyapp.api").joinpath("openapi.json").read_bytes()
-
-
 @bp.get("/openapi.json")
 def openapi() -> ResponseReturnValue:
-    return FlaskResponse(_spec(), mimetype="application/json")
+    return FlaskResponse(spec.document(), mimetype="application/json")
 
 
 def api_user() -> User | None:

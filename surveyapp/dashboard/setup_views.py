@@ -33,8 +33,7 @@ from surveyapp.services.collection.tables import TableLimits, open_table
 from surveyapp.services.errors import DefinitionError, InvalidInput, ServiceError
 from surveyapp.services.instruments import definitions, publishing
 from surveyapp.services.org import campaigns as campaign_service
-from surveyapp.services.org import fields as field_service
-from surveyapp.services.org import units
+from surveyapp.services.org import catalogue, units
 from surveyapp.services.periods import parse_period
 
 
@@ -146,7 +145,7 @@ def fields() -> ResponseReturnValue:
     if request.method == "POST":
         if form.validate_on_submit() and commit_or_form_error(
             form,
-            lambda: field_service.create_service_field(
+            lambda: catalogue.create_service_field(
                 db, scope(), form.code.data, form.name_vi.data, form.name_en.data or "", now()
             ),
         ):
@@ -154,7 +153,7 @@ def fields() -> ResponseReturnValue:
             return redirect(url_for("dashboard.fields"), 303)
         code = 422
     return render_template(
-        "dashboard/fields.html", fields=field_service.list_service_fields(db), form=form
+        "dashboard/fields.html", fields=catalogue.list_service_fields(db), form=form
     ), code
 
 

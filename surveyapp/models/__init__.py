@@ -3,9 +3,10 @@
 from surveyapp.models.audit import AuditEntry
 from surveyapp.models.campaign import Campaign, campaign_units
 from surveyapp.models.case import OPEN_STATUSES, Case, CaseNote, CaseStatus
-from surveyapp.models.catalog import Dossier, Procedure, ServiceField
+from surveyapp.models.catalog import Dossier, Procedure, ServiceField, Staff
 from surveyapp.models.enums import (
     Channel,
+    DossierStatus,
     InstrumentStatus,
     ItemKind,
     RespondentType,
@@ -15,7 +16,14 @@ from surveyapp.models.enums import (
     UnitLevel,
 )
 from surveyapp.models.instrument import Domain, Element, Instrument, Item, localized
-from surveyapp.models.job import ApiToken, ExportFile, ExportJob, JobStatus
+from surveyapp.models.invitation import (
+    IntakeBatch,
+    Invitation,
+    InvitationChannel,
+    InvitationStatus,
+    OptOut,
+)
+from surveyapp.models.job import ApiToken, ExportFile, ExportJob, JobStatus, TokenKind
 from surveyapp.models.par import ParScheme
 from surveyapp.models.response import Answer, AnswerCount, Comment, Response
 from surveyapp.models.unit import Counter, CounterActivity, CounterToken, Unit
@@ -41,9 +49,15 @@ __all__ = [
     "CounterToken",
     "Domain",
     "Dossier",
+    "DossierStatus",
     "Element",
     "Instrument",
+    "IntakeBatch",
+    "Invitation",
+    "InvitationChannel",
+    "InvitationStatus",
     "OPEN_STATUSES",
+    "OptOut",
     "ParScheme",
     "InstrumentStatus",
     "Item",
@@ -54,7 +68,9 @@ __all__ = [
     "ResponseStatus",
     "Role",
     "ServiceField",
+    "Staff",
     "Stream",
+    "TokenKind",
     "Unit",
     "UnitLevel",
     "User",

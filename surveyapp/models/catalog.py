@@ -1,4 +1,4 @@
-"""Service fields (lĩnh vực), procedures and dossiers (hồ sơ)."""
+"""Service fields (lĩnh vực), procedures, the staff register and dossiers (hồ sơ)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyapp.db import Base, utcnow
-from surveyapp.models.unit import Unit
+from surveyapp.models.enums import DossierStatus, RespondentType, str_enum
+from surveyapp.models.unit import Counter, Unit
+from surveyapp.models.user import User
 
 
 class ServiceField(Base):
@@ -40,8 +42,34 @@ class Procedure(Base):
     service_field: Mapped[ServiceField] = relationship(back_populates="procedures")
 
 
+class Staff(Base):
+    """A receiving official (công chức tiếp nhận) in the staff register: dossiers name them by
+    staff code, so Thông tư 01 scores per official need no dashboard account (``user`` links one
+    when there is)."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), unique=True
+    )
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+    user: Mapped[User | None] = relationship()
+
+
 class Dossier(Base):
-    """One administrative procedure case with its code (mã hồ sơ)."""
+    """One administrative procedure case with its code (mã hồ sơ), as the one-stop system sent it.
+
+    ``unit`` handles it (DonViXuLy); since Nghị định 118/2025/NĐ-CP a service centre may receive it
+    elsewhere (``receiving_unit``, ``counter``). The codes are kept as sent, and the catalogue ids
+    filled when the codes are known. ``phone`` and ``email`` exist only to send the invitation and
+    are erased when the rating window closes (Nghị định 13/2023/NĐ-CP)."""
 
     __tablename__ = "dossiers"
     __table_args__ = (
@@ -54,20 +82,46 @@ class Dossier(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(60), unique=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    receiving_unit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("units.id", ondelete="RESTRICT"), index=True
+    )
+    counter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("counters.id", ondelete="SET NULL"), index=True
+    )
     service_field_id: Mapped[int | None] = mapped_column(
         ForeignKey("service_fields.id", ondelete="RESTRICT"), index=True
     )
     procedure_id: Mapped[int | None] = mapped_column(
         ForeignKey("procedures.id", ondelete="RESTRICT"), index=True
     )
-    receiving_user_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    field_code: Mapped[str | None] = mapped_column(String(40), index=True)
+    procedure_code: Mapped[str | None] = mapped_column(String(60), index=True)
+    procedure_name: Mapped[str | None] = mapped_column(String(500))
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"), index=True
     )
+    staff_code: Mapped[str | None] = mapped_column(String(40))
+    respondent_type: Mapped[RespondentType | None] = mapped_column(str_enum(RespondentType))
+    status: Mapped[DossierStatus] = mapped_column(
+        str_enum(DossierStatus), default=DossierStatus.RECEIVED, server_default="received"
+    )
+    status_code: Mapped[str | None] = mapped_column(String(40))
     received_at: Mapped[datetime]
     due_at: Mapped[datetime | None]
     returned_at: Mapped[datetime | None] = mapped_column(index=True)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    contact_erased_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    unit: Mapped[Unit] = relationship()
+    unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
+    receiving_unit: Mapped[Unit | None] = relationship(foreign_keys=[receiving_unit_id])
+    counter: Mapped[Counter | None] = relationship()
     service_field: Mapped[ServiceField | None] = relationship()
     procedure: Mapped[Procedure | None] = relationship()
+    staff: Mapped[Staff | None] = relationship()
+
+    @property
+    def has_contact(self) -> bool:
+        return bool(self.phone or self.email)

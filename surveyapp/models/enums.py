@@ -42,6 +42,14 @@ class RespondentType(enum.StrEnum):
     ORGANISATION = "organisation"
 
 
+class DossierStatus(enum.StrEnum):
+    """Where a dossier stands; each one-stop system's own status codes are mapped onto these."""
+
+    RECEIVED = "received"
+    RETURNED = "returned"
+    CANCELLED = "cancelled"
+
+
 class Role(enum.StrEnum):
     ADMIN = "admin"
     PAR_OFFICE = "par_office"

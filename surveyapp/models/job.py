@@ -58,13 +58,26 @@ class ExportFile(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class TokenKind(enum.StrEnum):
+    READ = "read"  # the official's own token: reads what the official may see
+    INTAKE = "intake"  # an integration's token: writes dossiers of one unit subtree, reads nothing
+
+
 class ApiToken(Base):
-    """A bearer token for the JSON API, acting with its owner's scope. Only a hash is stored."""
+    """A bearer token for the JSON API. Only a hash is stored. A read token acts with its owner's
+    scope; an intake token (created by a PAR office for a one-stop system) writes dossiers for the
+    subtree of ``unit`` and nothing else."""
 
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[TokenKind] = mapped_column(
+        str_enum(TokenKind), default=TokenKind.READ, server_default="read"
+    )
+    unit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("units.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[str] = mapped_column(String(100))
     prefix: Mapped[str] = mapped_column(String(12))  # shown in lists to tell tokens apart
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)

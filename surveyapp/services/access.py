@@ -30,6 +30,7 @@ class Permission(enum.StrEnum):
     MANAGE_USERS = "manage_users"
     ENTER_PAPER = "enter_paper"
     MANAGE_SETUP = "manage_setup"  # units, campaigns, service fields, instruments, imports
+    WRITE_DOSSIERS = "write_dossiers"  # dossier intake: files, and the intake tokens
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -64,11 +65,17 @@ class Scope:
     user_id: int | None
     role: Role
     unit_ids: frozenset[int] | None
+    grants: frozenset[Permission] | None = None  # None: the role's
 
     @classmethod
     def system(cls) -> Scope:
         """The command line and the demo loader: every unit, every permission."""
         return cls(None, Role.ADMIN, None)
+
+    @classmethod
+    def intake(cls, unit_ids: frozenset[int]) -> Scope:
+        """An intake token's: writing dossiers of its subtree, nothing else."""
+        return cls(None, Role.COUNTER_STAFF, unit_ids, frozenset({Permission.WRITE_DOSSIERS}))
 
     def including(self, unit_ids: Iterable[int]) -> Scope:
         """This scope grown by units created under it in the same transaction."""
@@ -82,7 +89,7 @@ class Scope:
         return self.role is Role.ADMIN
 
     def can(self, permission: Permission) -> bool:
-        return permission in GRANTS[self.role]
+        return permission in (GRANTS[self.role] if self.grants is None else self.grants)
 
     def require(self, permission: Permission) -> None:
         if not self.can(permission):
@@ -95,7 +102,10 @@ class Scope:
         if not self.covers(unit_id):
             raise NotFound(N_("Không tìm thấy."))
 
-    def where(self, column: InstrumentedAttribute[int] | ColumnElement[int]) -> ColumnElement[bool]:
+    def where(
+        self,
+        column: InstrumentedAttribute[int] | InstrumentedAttribute[int | None] | ColumnElement[int],
+    ) -> ColumnElement[bool]:
         """A WHERE clause keeping rows of the scope's units."""
         if self.unit_ids is None:
             return true()

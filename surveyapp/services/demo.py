@@ -9,6 +9,7 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from surveyapp.models import (
     Response,
     Role,
     ServiceField,
+    Staff,
     Stream,
     Unit,
     UnitLevel,
@@ -35,6 +37,9 @@ from surveyapp.services.accounts.officials import create_user
 from surveyapp.services.collection.submissions import Rules, Submission, accept_submission
 from surveyapp.services.collection.targets import counter_target, dossier_target
 from surveyapp.services.instruments.publishing import load_builtin_instruments
+from surveyapp.services.intake.dossiers import IntakeOptions, Result, receive
+from surveyapp.services.intake.records import MAX_BATCH
+from surveyapp.services.org.staff import save_staff
 from surveyapp.services.org.units import save_counter, save_unit
 from surveyapp.services.reporting.par import save_scheme
 
@@ -94,7 +99,10 @@ def seed_demo(
         save_counter(session, SYSTEM, u, f"{u.code}-Q1", "Quầy tiếp nhận số 1", now) for u in units
     ]
     fields = _seed_fields(session)
-    dossiers = _seed_dossiers(session, units, fields, max(responses // 3, 40), now, rng)
+    desks = _seed_staff(session, now)
+    dossiers = _seed_dossiers(
+        session, units, fields, desks, max(responses // 3, 40), now, rng, rules.timezone
+    )
     campaign = _seed_campaign(
         session,
         instrument,
@@ -111,7 +119,7 @@ def seed_demo(
     _seed_users(session, now)
     _seed_par_schemes(session, now)
     rated = (
-        _seed_tt01(session, builtins["TT01"], units[0], dossiers, seed, now, rules)
+        _seed_tt01(session, builtins["TT01"], units[0], dossiers, desks, seed, now, rules)
         if responses
         else 0
     )
@@ -141,27 +149,14 @@ def _seed_tt01(
     instrument: Instrument,
     province: Unit,
     dossiers: list[Dossier],
+    desks: dict[int, list[Staff]],
     seed: int,
     now: datetime,
     rules: Rules,
 ) -> int:
-    """Officials at the districts' desks, the dossiers they received, and a Thông tư 01 rating
-    (official stream, dossier link) for each returned dossier not already rated."""
+    """A Thông tư 01 rating (official stream, dossier link) for each returned dossier that an
+    official of a district's desk received, not already rated."""
     rng = random.Random(seed * 104729 + 3)  # noqa: S311
-    officials: dict[int, list[User]] = {}
-    for email, unit_code, name in DEMO_OFFICIALS:
-        user = session.scalar(select(User).where(User.email == email))
-        if user is None:
-            user = create_user(
-                session,
-                email=email,
-                password=DEMO_PASSWORD,
-                role=Role.COUNTER_STAFF,
-                unit_code=unit_code,
-                full_name=name,
-                now=now,
-            )
-        officials.setdefault(user.unit_id, []).append(user)
     _seed_campaign(
         session,
         instrument,
@@ -174,15 +169,12 @@ def _seed_tt01(
     )
     rated = set(session.scalars(select(Response.dossier_id).where(Response.dossier_id.isnot(None))))
     # Each official has a habit; late returns score 1 or 0 on the time indicators.
-    habit = {u.id: rng.uniform(0.55, 0.95) for users in officials.values() for u in users}
+    habit = {u.id: rng.uniform(0.55, 0.95) for staff in desks.values() for u in staff}
     added = 0
     for dossier in dossiers:
-        desk = officials.get(dossier.unit_id)
-        if desk and dossier.receiving_user_id is None:
-            dossier.receiving_user_id = rng.choice(desk).id
-        if dossier.id in rated or dossier.returned_at is None or not desk:
+        if dossier.id in rated or dossier.returned_at is None or dossier.staff_id is None:
             continue
-        good = habit.get(dossier.receiving_user_id or 0, 0.8)
+        good = habit.get(dossier.staff_id or 0, 0.8)
         late = dossier.due_at is not None and dossier.returned_at > dossier.due_at
         points: dict[str, int | str] = {}
         for code in ("T1", "T2", "T3", "T4", "T5", "T6", "T7", "T8", "T9"):
@@ -286,41 +278,86 @@ def _seed_fields(session: Session) -> list[ServiceField]:
     return fields
 
 
+def _seed_staff(session: Session, now: datetime) -> dict[int, list[Staff]]:
+    """The districts' receiving officials, with accounts and rows in the staff register."""
+    desks: dict[int, list[Staff]] = {}
+    for number, (email, unit_code, name) in enumerate(DEMO_OFFICIALS, start=1):
+        user = session.scalar(select(User).where(User.email == email))
+        if user is None:
+            user = create_user(
+                session,
+                email=email,
+                password=DEMO_PASSWORD,
+                role=Role.COUNTER_STAFF,
+                unit_code=unit_code,
+                full_name=name,
+                now=now,
+            )
+        staff = save_staff(
+            session,
+            SYSTEM,
+            code=f"CB{number:03d}",
+            name=name,
+            unit=user.unit,
+            account_email=email,
+            now=now,
+        )
+        desks.setdefault(user.unit_id, []).append(staff)
+    return desks
+
+
 def _seed_dossiers(
     session: Session,
     units: list[Unit],
     fields: list[ServiceField],
+    desks: dict[int, list[Staff]],
     count: int,
     now: datetime,
     rng: random.Random,
+    timezone: str,
 ) -> list[Dossier]:
-    existing = {
-        d.code: d for d in session.scalars(select(Dossier).where(Dossier.code.like("HS-%")))
-    }
+    """The one-stop system's dossiers, sent as it would send them: national field names,
+    ``yyyyMMddHHmmss`` local dates, through the intake service."""
+    zone = ZoneInfo(timezone)
     start = datetime(now.year, 1, 1, 1, tzinfo=UTC)
     span = max((now - start).total_seconds(), 3600.0)
-    dossiers = []
+    records: list[object] = []
     for i in range(1, count + 1):
-        code = f"HS-{now.year}-{i:06d}"
         unit = units[1 + (i % (len(units) - 1))]
         received = start + timedelta(seconds=rng.uniform(0, span * 0.9))
+        returned = min(received + timedelta(days=rng.randint(1, 8)), now)
         field = fields[i % len(fields)]
-        if code in existing:
-            dossiers.append(existing[code])
-            continue
-        dossier = Dossier(
-            code=code,
-            unit=unit,
-            service_field=field,
-            procedure=field.procedures[0],
-            received_at=received,
-            due_at=received + timedelta(days=5),
-            returned_at=min(received + timedelta(days=rng.randint(1, 8)), now),
+        desk = desks.get(unit.id)
+        staff = desk[i % len(desk)] if desk else None
+
+        def local(moment: datetime) -> str:
+            return moment.astimezone(zone).strftime("%Y%m%d%H%M%S")
+
+        records.append(
+            {
+                "MaHoSo": f"HS-{now.year}-{i:06d}",
+                "DonViXuLy": unit.code,
+                "MaLinhVuc": field.code,
+                "MaTTHC": field.procedures[0].code,
+                "TenTTHC": field.procedures[0].name["vi"],
+                "LoaiDoiTuong": 2 if i % 7 == 0 else 1,
+                "NgayTiepNhan": local(received),
+                "NgayHenTra": local(received + timedelta(days=5)),
+                "NgayTra": local(returned),
+                "MaCanBoTiepNhan": staff.code if staff else None,
+            }
         )
-        session.add(dossier)
-        dossiers.append(dossier)
-    session.flush()
-    return dossiers
+    options = IntakeOptions(statuses={}, timezone=timezone, source="demo")
+    codes: list[str] = []
+    for first in range(0, len(records), MAX_BATCH):
+        batch = records[first : first + MAX_BATCH]
+        result = receive(session, SYSTEM, batch, options, now)
+        refused = [o for o in result.outcomes if o.result is Result.REFUSED]
+        if refused:
+            raise RuntimeError(f"demo dossier refused: {refused[0]}")
+        codes.extend(o.code for o in result.outcomes if o.code)
+    found = {d.code: d for d in session.scalars(select(Dossier).where(Dossier.code.in_(codes)))}
+    return [found[c] for c in codes]
 
 
 def _seed_campaign(

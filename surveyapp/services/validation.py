@@ -13,6 +13,7 @@ import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
+from unidecode import unidecode
 
 from surveyapp.services.errors import N_, Conflict, InvalidInput
 
@@ -60,6 +61,12 @@ def parse_int(text: str) -> int | None:
     """A whole number written with ASCII digits (at most 18), or None."""
     text = text.strip()
     return int(text) if INTEGER_RE.match(text) else None
+
+
+def folded(text: str) -> str:
+    """Lower-case ASCII of ``text`` ("Hộ tịch" → "ho tich"): searches that ignore diacritics,
+    and SMS texts that must fit one 7-bit segment."""
+    return unidecode(text).lower()
 
 
 def parse_id(text: str | None) -> int | None:

@@ -16,6 +16,7 @@ from surveyapp.services.access import SYSTEM
 from surveyapp.services.collection.submissions import Rules, Submission, accept_submission
 from surveyapp.services.collection.targets import dossier_target
 from surveyapp.services.errors import InvalidInput
+from surveyapp.services.org.staff import save_staff
 from surveyapp.services.periods import months_of, parse_period, previous_period, trailing_months
 from surveyapp.services.reporting import dashboards, ranking, tt01
 from surveyapp.services.reporting.counts import Filters
@@ -199,8 +200,12 @@ def tt01_rating(session: Session, dossier: Dossier, points: dict[str, int]) -> N
 def test_tt01_scores_per_agency_and_official_with_minimum(session: Session) -> None:
     world = build_world(session)
     d1 = world["units"]["d1"]
-    official = make_user(session, "canbo@x.vn", Role.COUNTER_STAFF, d1)
-    quiet = make_user(session, "it@x.vn", Role.COUNTER_STAFF, d1)
+    # The staff register: one official with an account, one without (a desk officer).
+    make_user(session, "canbo@x.vn", Role.COUNTER_STAFF, d1)
+    official = save_staff(
+        session, SYSTEM, code="CB01", name="Cán Bộ", unit=d1, account_email="canbo@x.vn", now=NOW
+    )
+    quiet = save_staff(session, SYSTEM, code="CB02", name="Ít Việc", unit=d1, now=NOW)
     form = session.scalar(select(Instrument).where(Instrument.code == "TT01"))
     make_campaign(
         session, [world["units"]["p"]], code="TT01-2026", instrument=form, stream=Stream.OFFICIAL
@@ -208,24 +213,22 @@ def test_tt01_scores_per_agency_and_official_with_minimum(session: Session) -> N
     session.commit()
     # The official's three dossiers: T1 = 2, 1, 0 → 1.0; T7 = 2, 2, 1 → 5/3 → 1.7.
     for i, (t1, t7) in enumerate([(2, 2), (1, 2), (0, 1)]):
-        dossier = make_dossier(session, d1, code=f"HS-T-{i}", receiving_user_id=official.id)
+        dossier = make_dossier(session, d1, code=f"HS-T-{i}", staff_id=official.id)
         tt01_rating(session, dossier, {"T1": t1, "T7": t7, "T5": 9})
     # One rating for the other official, below the minimum of 2.
-    tt01_rating(session, make_dossier(session, d1, code="HS-Q", receiving_user_id=quiet.id), {})
+    tt01_rating(session, make_dossier(session, d1, code="HS-Q", staff_id=quiet.id), {})
     session.commit()
     tables = tt01.tt01_tables(
         session, SYSTEM, world["units"]["p"], parse_period("2026"), min_ratings=2, timezone=TZ
     )
     officials = {r.key: r for r in tables.officials}
-    scores = {s.code: s.score for s in officials["canbo@x.vn"].result.indicators}
+    scores = {s.code: s.score for s in officials["CB01"].result.indicators}
     assert scores["T1"] == Decimal("1.0")
     assert scores["T7"] == Decimal("1.7")
     assert scores["T5"] is None  # "không áp dụng" on every dossier
-    assert officials["canbo@x.vn"].result.official_total == Decimal("1.0") + 2 + 2 + 2 + Decimal(
-        "1.7"
-    )
-    assert officials["it@x.vn"].rated == 1
-    assert officials["it@x.vn"].result is None  # never a score on too few ratings
+    assert officials["CB01"].result.official_total == Decimal("1.0") + 2 + 2 + 2 + Decimal("1.7")
+    assert officials["CB02"].rated == 1
+    assert officials["CB02"].result is None  # never a score on too few ratings
     (agency,) = tables.agencies
     assert (agency.key, agency.rated) == ("P.D1", 4)
     # T1 over 4 dossiers: 2 + 1 + 0 + 2 = 5 → 1.25 → 1.3 (half up).

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter as Tally
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -38,6 +38,7 @@ from surveyapp.services.collection.tables import Table
 from surveyapp.services.errors import InvalidInput
 from surveyapp.services.org.units import save_unit
 from surveyapp.services.periods import FIRST_YEAR, LAST_YEAR, Period
+from surveyapp.services.rows import BadRow, ImportResult, RowError
 from surveyapp.services.validation import CODE_RULE, is_code, parse_int
 
 Progress = Callable[[int], None]
@@ -73,26 +74,6 @@ SEXES = {
 }
 AGE_BANDS = ("18-25", "25-34", "35-49", "50-60", "60+")
 LEVELS = {level.value: level for level in UnitLevel}
-
-
-@dataclass
-class RowError:
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"dòng {self.line}: {self.message}"
-
-
-@dataclass
-class ImportResult:
-    added: int = 0
-    already_present: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
 
 
 def load_units(session: Session, table: Table, scope: Scope) -> ImportResult:
@@ -219,7 +200,7 @@ def import_responses(
             record, dossier_code = _row_to_record(
                 session, row, key, options, items, item_columns, units, counters
             )
-        except _BadRow as bad:
+        except BadRow as bad:
             result.errors.append(RowError(line, str(bad)))
             continue
         if dossier_code:
@@ -238,10 +219,6 @@ def import_responses(
     if progress:
         progress(done)
     return result
-
-
-class _BadRow(Exception):
-    pass
 
 
 def _check_header(header: list[str], items: Mapping[str, object], ignore_extra: bool) -> list[str]:
@@ -274,34 +251,34 @@ def _row_to_record(
     counters: dict[str, Counter],
 ) -> tuple[NewResponse, str | None]:
     if row.get("__extra__"):
-        raise _BadRow("có nhiều ô hơn số cột tiêu đề")
+        raise BadRow("có nhiều ô hơn số cột tiêu đề")
     unit = units.get(row["unit_code"])
     if unit is None:
-        raise _BadRow(f"không có đơn vị '{row['unit_code'][:40]}' (nạp danh mục bằng load-units)")
+        raise BadRow(f"không có đơn vị '{row['unit_code'][:40]}' (nạp danh mục bằng load-units)")
     if not options.scope.covers(unit.id):
-        raise _BadRow(f"đơn vị '{unit.code}' không thuộc phạm vi của bạn")
+        raise BadRow(f"đơn vị '{unit.code}' không thuộc phạm vi của bạn")
     submitted = _parse_moment(row["submitted_at"], options.timezone)
     if submitted > options.now:
-        raise _BadRow(f"submitted_at '{row['submitted_at'][:30]}' ở thời điểm trong tương lai")
+        raise BadRow(f"submitted_at '{row['submitted_at'][:30]}' ở thời điểm trong tương lai")
     local_day = submitted.astimezone(ZoneInfo(options.timezone)).date()
     if options.period and not options.period.contains(local_day):
-        raise _BadRow(f"ngày {local_day.isoformat()} nằm ngoài kỳ {options.period.label}")
+        raise BadRow(f"ngày {local_day.isoformat()} nằm ngoài kỳ {options.period.label}")
     counter = None
     if row.get("counter_code"):
         counter = counters.get(row["counter_code"])
         if counter is None or counter.unit_id != unit.id:
-            raise _BadRow(f"quầy '{row['counter_code']}' không thuộc đơn vị '{unit.code}'")
+            raise BadRow(f"quầy '{row['counter_code']}' không thuộc đơn vị '{unit.code}'")
     dossier = None
     dossier_code = row.get("dossier_code") or None
     if dossier_code:
         dossier = session.scalar(select(Dossier).where(Dossier.code == dossier_code))
         if dossier is None or dossier.unit_id != unit.id:
-            raise _BadRow(f"hồ sơ '{dossier_code}' không thuộc đơn vị '{unit.code}'")
+            raise BadRow(f"hồ sơ '{dossier_code}' không thuộc đơn vị '{unit.code}'")
         rated_by = session.scalar(
             select(Response.idempotency_key).where(Response.dossier_id == dossier.id)
         )
         if rated_by is not None and rated_by != key:
-            raise _BadRow(f"hồ sơ '{dossier_code}' đã được đánh giá")
+            raise BadRow(f"hồ sơ '{dossier_code}' đã được đánh giá")
     values = {
         "respondent_type": _lookup(row, "respondent_type", RESPONDENT_TYPES),
         "sex": _lookup(row, "sex", SEXES),
@@ -314,13 +291,13 @@ def _row_to_record(
             continue
         value = parse_int(text)
         if value is None:
-            raise _BadRow(f"câu {code}: '{text[:20]}' không phải là số nguyên")
+            raise BadRow(f"câu {code}: '{text[:20]}' không phải là số nguyên")
         if value not in items[code].allowed_values():
             allowed = ", ".join(str(v) for v in sorted(items[code].allowed_values()))
-            raise _BadRow(f"câu {code}: giá trị {value} không thuộc thang đo ({allowed})")
+            raise BadRow(f"câu {code}: giá trị {value} không thuộc thang đo ({allowed})")
         answers.append((items[code].id, value, None))
     if not answers:
-        raise _BadRow("dòng không có câu trả lời nào")
+        raise BadRow("dòng không có câu trả lời nào")
     record = NewResponse(
         values=new_response_values(
             idempotency_key=key,
@@ -347,7 +324,7 @@ def _lookup(row: dict[str, str], column: str, allowed: Mapping[str, object]) -> 
     value = allowed.get(text.lower())
     if value is None:
         choices = ", ".join(sorted({str(v) for v in allowed.values()}))
-        raise _BadRow(f"{column} '{text[:20]}' không hợp lệ; dùng {choices}")
+        raise BadRow(f"{column} '{text[:20]}' không hợp lệ; dùng {choices}")
     return value
 
 
@@ -363,9 +340,9 @@ def _parse_moment(text: str, timezone: str) -> datetime:
             moment = moment.replace(tzinfo=ZoneInfo(timezone))
         year = moment.astimezone(ZoneInfo(timezone)).year
     except (ValueError, OverflowError) as exc:
-        raise _BadRow(f"submitted_at '{text[:30]}' không phải ngày ISO 8601 (YYYY-MM-DD)") from exc
+        raise BadRow(f"submitted_at '{text[:30]}' không phải ngày ISO 8601 (YYYY-MM-DD)") from exc
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise _BadRow(f"submitted_at '{text[:30]}': năm phải từ {FIRST_YEAR} đến {LAST_YEAR}")
+        raise BadRow(f"submitted_at '{text[:30]}': năm phải từ {FIRST_YEAR} đến {LAST_YEAR}")
     return moment
 
 

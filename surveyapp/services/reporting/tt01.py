@@ -19,8 +19,8 @@ from surveyapp.models import (
     Instrument,
     Item,
     Response,
+    Staff,
     Unit,
-    User,
 )
 from surveyapp.services.access import Scope
 from surveyapp.services.org import units
@@ -67,8 +67,9 @@ def tt01_tables(
     timezone: str,
 ) -> TT01Tables:
     """Indicator scores per agency (each unit of the subtree with ratings) and per official (the
-    dossier's receiving official), Thông tư 01/2018/TT-VPCP Điều 15; two GROUP BYs for each.
-    Rows of agencies, and of officials of units, that the scope may not open are left out."""
+    dossier's receiving official in the staff register), Thông tư 01/2018/TT-VPCP Điều 15; two
+    GROUP BYs for each. Rows of agencies, and of officials of units, that the scope may not open
+    are left out."""
     ids = units.subtree_ids(session, unit)
 
     def ratings(columns: AnySelect) -> AnySelect:
@@ -124,13 +125,15 @@ def tt01_tables(
         )
         return {u.id: (u.code, u.name) for u in found}
 
-    def user_labels(keys: list[Any]) -> dict[Any, tuple[str, str]]:
+    def staff_labels(keys: list[Any]) -> dict[Any, tuple[str, str]]:
         known = [k for k in keys if k is not None]
         found = session.scalars(
-            select(User).where(User.id.in_(known), scope.where(User.unit_id)).order_by(User.email)
+            select(Staff)
+            .where(Staff.id.in_(known), scope.where(Staff.unit_id))
+            .order_by(Staff.code)
         )
-        return {u.id: (u.email, u.full_name or u.email) for u in found}
+        return {s.id: (s.code, s.name) for s in found}
 
     agencies, _ = rows(Response.unit_id, unit_labels, True)
-    officials, unassigned = rows(Dossier.receiving_user_id, user_labels, False)
+    officials, unassigned = rows(Dossier.staff_id, staff_labels, False)
     return TT01Tables(agencies, officials, unassigned, min_ratings)

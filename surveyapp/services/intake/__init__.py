@@ -1,0 +1,1 @@
+"""Dossiers in from the province's one-stop system: the record schema and the batch upsert."""
