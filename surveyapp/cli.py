@@ -258,7 +258,10 @@ def import_dossiers_command(path: str, all_or_nothing: bool) -> None:
     with session_scope() as session:
         with progress_bar(table.total, "Đang nhập hồ sơ") as progress:
             try:
-                result = files.import_dossiers(session, SYSTEM, table, options, now(), progress)
+                queue = current_app.extensions["surveyapp.queue"]
+                result = files.import_dossiers(
+                    session, SYSTEM, table, options, now(), progress, queue.offer
+                )
             except IntegrityError:
                 fail("một hệ thống khác vừa ghi cùng hồ sơ; không nhập dòng nào, hãy chạy lại.")
         if result.errors and all_or_nothing:
@@ -269,6 +272,8 @@ def import_dossiers_command(path: str, all_or_nothing: bool) -> None:
                     "nhập các dòng đúng)."
                 ]
             )
+    if result.invited:
+        current_app.extensions["surveyapp.queue"].send_invitations()  # for the workers
     for row_error in result.errors:
         click.echo(f"Bỏ qua {row_error}", err=True)
     for outcome in result.warned:

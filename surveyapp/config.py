@@ -100,6 +100,46 @@ DEFAULTS: dict[str, Any] = {
     # received/returned/cancelled, are always understood); the largest request body.
     "DOSSIER_STATUS_MAP": None,
     "INTAKE_MAX_BYTES": 4 * 1024 * 1024,
+    # Rating invitations for returned dossiers: the channels to try in order (those configured
+    # below), quiet hours in local time (empty: none), the name that signs them, retries with
+    # backoff (RETRY, then twice that, …) on timeouts and 5xx up to MAX_ATTEMPTS, and the lease
+    # after which an invitation claimed by a worker that died is tried again.
+    "INVITE_CHANNELS": "zalo,sms,email",
+    "INVITE_QUIET_HOURS": "21:00-07:00",
+    "INVITE_SENDER_NAME": "",
+    "INVITE_MAX_ATTEMPTS": 5,
+    "INVITE_RETRY_SECONDS": 60,
+    "INVITE_LEASE_SECONDS": 600,
+    "INVITE_HTTP_TIMEOUT": 10,
+    # A dossier's phone and e-mail are erased once its invitation is settled, and at the latest
+    # this many days after its return (default: DOSSIER_LINK_MAX_AGE_DAYS). Opt-outs are kept as
+    # hashes keyed by CONTACT_HASH_KEY (default SECRET_KEY: set it to keep them across rotations).
+    "CONTACT_KEEP_DAYS": None,
+    "CONTACT_HASH_KEY": None,
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_USE_TLS": False,  # STARTTLS
+    "MAIL_USE_SSL": False,  # SMTPS (port 465)
+    "MAIL_DEFAULT_SENDER": None,
+    # SMS through the province's HTTP gateway: placeholders {phone} {text} {code} {link}
+    # {optout} {sender} {tracking_id} in the body (JSON, or a form "to={phone}&text={text}" with
+    # SMS_CONTENT_TYPE application/x-www-form-urlencoded) and in the text, which must fit one
+    # segment (160 characters without diacritics when SMS_ASCII, else 70).
+    "SMS_URL": None,
+    "SMS_METHOD": "POST",
+    "SMS_AUTH_HEADER": None,  # "Authorization: Basic …"
+    "SMS_BODY_TEMPLATE": '{"to": "{phone}", "text": "{text}"}',
+    "SMS_CONTENT_TYPE": "application/json",
+    "SMS_ASCII": True,
+    "SMS_PHONE_FORMAT": "84",  # 84912345678; "+84" or "0" (0912345678)
+    "SMS_TEXT": "{sender}: moi danh gia giai quyet ho so {code}: {link} Tu choi: {optout}",
+    # Zalo ZNS template messages of the province's Official Account.
+    "ZALO_URL": "https://business.openapi.zalo.me/message/template",
+    "ZALO_ACCESS_TOKEN": None,
+    "ZALO_TEMPLATE_ID": None,
+    "ZALO_TEMPLATE_DATA": '{"ma_ho_so": "{code}", "link": "{link}"}',
 }
 
 

@@ -1,4 +1,4 @@
-"""Background work on a real job queue (Huey): dashboard exports now, invitations and digests next.
+"""Background work on a real job queue (Huey): dashboard exports and rating invitations.
 
 ``SURVEYAPP_QUEUE_URL`` picks the broker:
 
@@ -14,6 +14,10 @@ the database, so a job left by a killed worker is taken over by the next (servic
 ``recover``: at every worker's start and once a minute), and a web server serves the file
 whichever worker wrote it. Huey itself retries a run that failed on an unexpected error, with
 exponential backoff.
+
+Invitations live in the database too (services.invitations.delivery): a push of dossiers queues
+``send-invitations`` at once, and it runs every minute as well (quiet hours, retries); each
+invitation is claimed by one worker for a lease. ``erase-contacts`` runs every hour.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from __future__ import annotations
 import logging
 import tempfile
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +35,15 @@ from flask import Flask
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.api import TaskWrapper
 from huey.consumer import Consumer
+from sqlalchemy.orm import Session
 
 from surveyapp.clock import now
 from surveyapp.config import ConfigError
+from surveyapp.models import Dossier
 from surveyapp.services.errors import N_, ServiceError
 from surveyapp.services.exports import jobs
+from surveyapp.services.invitations import delivery
+from surveyapp.services.invitations.settings import InviteSettings, SettingsError
 
 logger = logging.getLogger(__name__)
 FAILED = N_("Không tạo được tệp xuất.")
@@ -55,14 +64,25 @@ class Queue:
     huey: Huey
     embedded: bool  # no broker configured: worker threads run inside the web process
     workers: int
+    invite_settings: InviteSettings
     export: TaskWrapper = field(init=False)
     recover_exports: TaskWrapper = field(init=False)
+    send_invitations: TaskWrapper = field(init=False)
     _consumer: Consumer | None = field(default=None, init=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False)
 
     def enqueue_export(self, job_id: int, attempt: int = 0) -> None:
         self.export(job_id, attempt)
         self.wake()
+
+    def invite_soon(self) -> None:
+        """Send the invitations that are due now (after a commit that offered some)."""
+        self.send_invitations()
+        self.wake()
+
+    def offer(self, session: Session, dossiers: Sequence[Dossier], now: datetime) -> None:
+        """The intake's invitation hook: queue one invitation per returned dossier."""
+        delivery.offer(session, dossiers, now, self.invite_settings)
 
     def wake(self) -> None:
         """With the embedded default, make sure this process's worker threads run: they start
@@ -109,7 +129,11 @@ def make_huey(config: Any, instance_path: str) -> tuple[Huey, bool]:
 
 def init_app(app: Flask) -> Queue:
     huey, embedded = make_huey(app.config, app.instance_path)
-    queue = Queue(huey, embedded, int(app.config["QUEUE_WORKERS"]))
+    try:
+        settings = InviteSettings.from_config(app.config)
+    except SettingsError as exc:
+        raise ConfigError(str(exc)) from exc
+    queue = Queue(huey, embedded, int(app.config["QUEUE_WORKERS"]), settings)
     stale = timedelta(seconds=float(app.config["EXPORT_STALE_SECONDS"]))
     heartbeat = float(app.config["EXPORT_HEARTBEAT_SECONDS"])
     retry = float(app.config["EXPORT_RETRY_SECONDS"])
@@ -123,9 +147,52 @@ def init_app(app: Flask) -> Queue:
     def recover_exports() -> None:
         recover(app, queue, stale)
 
+    @huey.task(name="send-invitations")
+    def send_invitations() -> None:
+        run_invitations(app, settings)
+
+    @huey.periodic_task(crontab(minute="*"), name="send-due-invitations")
+    def send_due_invitations() -> None:
+        run_invitations(app, settings)
+
+    @huey.periodic_task(crontab(minute="7"), name="erase-contacts")
+    def erase_contacts() -> None:
+        with app.app_context(), app.extensions["surveyapp.sessionmaker"]() as session:
+            erased = delivery.erase_contacts(session, now(), settings.keep_contacts)
+            session.commit()
+        if erased:
+            logger.info("erased the contacts of %s dossiers", erased)
+
     queue.export, queue.recover_exports = export, recover_exports
+    queue.send_invitations = send_invitations
     app.extensions["surveyapp.queue"] = queue
     return queue
+
+
+def run_invitations(app: Flask, settings: InviteSettings, limit: int = 200) -> int:
+    """Send every invitation due now, each claimed for one attempt and committed on its own
+    (another worker may share the work); returns how many this worker tried."""
+    factory = app.extensions["surveyapp.sessionmaker"]
+    tried = 0
+    with app.app_context(), factory() as session:
+        while due := delivery.due_ids(session, now(), limit):
+            taken = 0
+            for invitation_id in due:
+                invitation = delivery.claim(session, invitation_id, now(), settings)
+                session.commit()
+                if invitation is None:
+                    continue  # another worker's
+                taken += 1
+                try:
+                    delivery.deliver(session, invitation, settings, now())
+                    session.commit()
+                except Exception:  # noqa: BLE001 - left for its lease to run out, then retried
+                    session.rollback()
+                    logger.exception("invitation %s could not be recorded", invitation_id)
+            tried += taken
+            if not taken:
+                break
+    return tried
 
 
 def recover(app: Flask, queue: Queue, stale: timedelta | None = None) -> list[jobs.Requeue]:

@@ -73,6 +73,7 @@ def upgrade() -> None:
     sa.Column('due_at', surveyapp.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('sent_at', surveyapp.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('error', sa.String(length=300), nullable=True),
+    sa.Column('contact_digests', sa.JSON(), nullable=False),
     sa.Column('created_at', surveyapp.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', surveyapp.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['dossier_id'], ['dossiers.id'], name=op.f('fk_invitations_dossier_id_dossiers'), ondelete='CASCADE'),

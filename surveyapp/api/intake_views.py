@@ -55,9 +55,10 @@ def receive_dossiers() -> ResponseReturnValue:
         db.commit()
         return render_error(422, gettext("Mỗi lô gửi từ 1 đến %(n)s hồ sơ.", n=MAX_BATCH))
     options = IntakeOptions.from_config(current_app.config, "api", token.id)
+    queue = current_app.extensions["surveyapp.queue"]
     for attempt in range(2):
         try:
-            result = receive(db, scope, records, options, now())
+            result = receive(db, scope, records, options, now(), invite=queue.offer)
             db.commit()
             break
         except IntegrityError:
@@ -67,6 +68,8 @@ def receive_dossiers() -> ResponseReturnValue:
                 return render_error(
                     409, gettext("Các hồ sơ này đang được ghi bởi một yêu cầu khác; hãy gửi lại.")
                 )
+    if result.returned:
+        queue.invite_soon()
     accepted = len(records) - result.count(Result.REFUSED)
     answer = BatchOut(
         batch=result.batch_id or 0,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyapp.db import Base, utcnow
@@ -44,6 +44,9 @@ class Invitation(Base):
     due_at: Mapped[datetime] = mapped_column(index=True)
     sent_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(String(300))
+    # Keyed hashes of the contacts it was offered for: an opt-out link works after the
+    # dossier's contacts are erased.
+    contact_digests: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

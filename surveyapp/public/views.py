@@ -37,9 +37,10 @@ from surveyapp.public.forms import (
     survey_form_class,
 )
 from surveyapp.services.collection import submissions, targets
-from surveyapp.services.errors import InvalidInput, NotFound
+from surveyapp.services.errors import N_, InvalidInput, NotFound
 from surveyapp.services.feedback import cases
 from surveyapp.services.instruments.snapshots import InstrumentView
+from surveyapp.services.invitations import delivery
 from surveyapp.services.org import links
 
 TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
@@ -342,3 +343,35 @@ def status() -> ResponseReturnValue:
 @bp.route("/")
 def index() -> ResponseReturnValue:
     return render_template("public/index.html")
+
+
+# --- Invitation links (short enough for one SMS) ---------------------------------------------
+
+
+@bp.get("/r/<code>")
+def invitation_link(code: str) -> ResponseReturnValue:
+    """An invitation's short link: on to the dossier's signed rating page."""
+    invitation = delivery.invitation_of(get_session(), current_app.config["SECRET_KEY"], code)
+    if invitation is None:
+        raise NotFound(N_("Liên kết đánh giá không hợp lệ."))
+    target = delivery.rating_link(
+        invitation, current_app.config["SECRET_KEY"], current_app.config["BASE_URL"]
+    )
+    return redirect(target, 303)
+
+
+@bp.route("/o/<code>", methods=["GET", "POST"])
+@csrf.exempt  # the code itself is the capability; mail clients post one-click (RFC 8058)
+def opt_out(code: str) -> ResponseReturnValue:
+    """Stop invitations to this contact: a page asking to confirm, then the opt-out."""
+    db = get_session()
+    invitation = delivery.invitation_of(db, current_app.config["SECRET_KEY"], code)
+    if invitation is None:
+        raise NotFound(N_("Liên kết không hợp lệ."))
+    done = False
+    if request.method == "POST":
+        delivery.opt_out(db, invitation, clock_now())
+        db.commit()
+        done = True
+    page = render_template("public/opt_out.html", code=code, done=done)
+    return page, 200, {"Cache-Control": "no-store"}

@@ -31,6 +31,7 @@ class FileResult:
     refused: list[Outcome] = field(default_factory=list)
     warned: list[Outcome] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)  # the file itself, and refused rows
+    invited: int = 0  # returned dossiers handed to the invitations
 
     @property
     def ok(self) -> bool:
@@ -66,6 +67,7 @@ def import_dossiers(
     def flush() -> None:
         nonlocal done
         answer = receive(session, scope, batch, options, now, lines=lines, invite=invite)
+        result.invited += len(answer.returned)
         for outcome in answer.outcomes:
             result.counts[outcome.result.value] += 1
             if outcome.result is Result.REFUSED:

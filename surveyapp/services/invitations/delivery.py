@@ -1,0 +1,266 @@
+"""An invitation's life: offered once per returned dossier, held back by quiet hours, claimed by
+one worker for a lease, sent on the first channel that works, retried with backoff on transient
+failures, stopped by an opt-out; the dossier's contacts erased when its rating window closes.
+
+Delivery is at least once: a worker that dies between the gateway's answer and the database
+write leaves the invitation to be sent again after its lease (a second message is better than
+none, and the rating itself is once per dossier)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from surveyapp.models import (
+    Dossier,
+    DossierStatus,
+    Invitation,
+    InvitationChannel,
+    InvitationStatus,
+    OptOut,
+)
+from surveyapp.services.invitations import channels
+from surveyapp.services.invitations.settings import InviteSettings, QuietHours
+from surveyapp.services.org import links
+
+SIGNATURE_LENGTH = 8  # characters of base64url HMAC in a short link (48 bits)
+
+
+def next_allowed(moment: datetime, quiet: QuietHours | None, timezone: str) -> datetime:
+    """``moment``, or the end of the quiet hours it falls in (the next morning, local time)."""
+    if quiet is None:
+        return moment
+    zone = ZoneInfo(timezone)
+    local = moment.astimezone(zone)
+    if not quiet.covers(local.time().replace(tzinfo=None)):
+        return moment
+    end = local.replace(hour=quiet.end.hour, minute=quiet.end.minute, second=0, microsecond=0)
+    if end <= local:
+        end += timedelta(days=1)
+    return end.astimezone(moment.tzinfo)
+
+
+def offer(
+    session: Session, dossiers: Sequence[Dossier], now: datetime, settings: InviteSettings
+) -> list[Invitation]:
+    """Queue one invitation for each returned dossier with a contact that has none yet (ever:
+    the dossier id is unique among invitations, so a concurrent offer fails the flush and the
+    caller's retry finds it). Flushes."""
+    wanted = {
+        d.id: d
+        for d in dossiers
+        if d.status is DossierStatus.RETURNED and d.has_contact and d.contact_erased_at is None
+    }
+    if not wanted:
+        return []
+    have = set(
+        session.scalars(select(Invitation.dossier_id).where(Invitation.dossier_id.in_(wanted)))
+    )
+    due = next_allowed(now, settings.quiet, settings.timezone)
+    made = [
+        Invitation(
+            dossier_id=i,
+            due_at=due,
+            contact_digests=[
+                contact_digest(settings.contact_key, c) for c in (d.phone, d.email) if c
+            ],
+            created_at=now,
+            updated_at=now,
+        )
+        for i, d in wanted.items()
+        if i not in have
+    ]
+    session.add_all(made)
+    session.flush()
+    return made
+
+
+def due_ids(session: Session, now: datetime, limit: int = 100) -> list[int]:
+    return list(
+        session.scalars(
+            select(Invitation.id)
+            .where(Invitation.status == InvitationStatus.QUEUED, Invitation.due_at <= now)
+            .order_by(Invitation.due_at, Invitation.id)
+            .limit(limit)
+        )
+    )
+
+
+def claim(
+    session: Session, invitation_id: int, now: datetime, settings: InviteSettings
+) -> Invitation | None:
+    """Take the invitation for one attempt (a conditional UPDATE: one worker wins); it is due
+    again after the lease should this worker die. None if another worker has it."""
+    done = session.execute(
+        update(Invitation)
+        .where(
+            Invitation.id == invitation_id,
+            Invitation.status == InvitationStatus.QUEUED,
+            Invitation.due_at <= now,
+        )
+        .values(attempts=Invitation.attempts + 1, due_at=now + settings.lease, updated_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    if not getattr(done, "rowcount", 0):
+        return None
+    invitation = session.get_one(Invitation, invitation_id)
+    session.refresh(invitation)
+    return invitation
+
+
+def contact_digest(secret: str, contact: str) -> str:
+    """A keyed hash of a phone number (E.164) or an e-mail address, for the opt-out list."""
+    return hmac.new(secret.encode(), f"optout:{contact}".encode(), hashlib.sha256).hexdigest()
+
+
+def short_code(secret: str, invitation_id: int) -> str:
+    """A short, unguessable code naming an invitation, so that an SMS fits one segment."""
+    return f"{invitation_id:x}{_signature(secret, invitation_id)}"
+
+
+def invitation_of(session: Session, secret: str, code: str) -> Invitation | None:
+    head, signature = code[:-SIGNATURE_LENGTH], code[-SIGNATURE_LENGTH:]
+    if not 1 <= len(head) <= 16 or any(c not in "0123456789abcdef" for c in head):
+        return None
+    invitation_id = int(head, 16)
+    if not hmac.compare_digest(signature, _signature(secret, invitation_id)):
+        return None
+    return session.get(Invitation, invitation_id)
+
+
+def _signature(secret: str, invitation_id: int) -> str:
+    mac = hmac.new(secret.encode(), f"invitation:{invitation_id}".encode(), hashlib.sha256)
+    return base64.urlsafe_b64encode(mac.digest()).decode()[:SIGNATURE_LENGTH]
+
+
+@dataclass(frozen=True)
+class Sent:
+    status: InvitationStatus
+    channel: InvitationChannel | None
+    error: str | None
+
+
+def deliver(
+    session: Session, invitation: Invitation, settings: InviteSettings, now: datetime
+) -> Sent:
+    """Send a claimed invitation (network calls) and record the outcome; flushes."""
+    dossier = invitation.dossier
+    phone, email = dossier.phone, dossier.email
+    opted = set(
+        session.scalars(select(OptOut.digest).where(OptOut.digest.in_(invitation.contact_digests)))
+    )
+    if phone and contact_digest(settings.contact_key, phone) in opted:
+        phone = None
+    if email and contact_digest(settings.contact_key, email) in opted:
+        email = None
+    usable = [
+        c
+        for c in settings.channels
+        if settings.configured(c) and (email if c is InvitationChannel.EMAIL else phone)
+    ]
+    if not (phone or email) and (dossier.phone or dossier.email):
+        return _record(invitation, InvitationStatus.OPTED_OUT, None, None, now)
+    if not usable:
+        reason = "không có kênh gửi phù hợp (chưa cấu hình, hoặc thiếu liên hệ)"
+        return _record(invitation, InvitationStatus.FAILED, None, reason, now)
+    # A permanent failure moves on to the next channel at once; after a transient one the
+    # retry starts again from the channel that failed.
+    if invitation.channel in usable:
+        usable = usable[usable.index(invitation.channel) :]
+    code = short_code(settings.secret_key, invitation.id)
+    message = channels.Message(
+        dossier_code=dossier.code,
+        link=f"{settings.base_url}/r/{code}",
+        opt_out=f"{settings.base_url}/o/{code}",
+        sender_name=settings.sender_name,
+        tracking_id=str(invitation.id),
+    )
+    last_error = "không gửi được"
+    for channel in usable:
+        try:
+            channels.send(settings, channel, phone, email, message)
+        except channels.Permanent as error:
+            invitation.channel, last_error = channel, error.reason
+            continue
+        except channels.Transient as error:
+            if invitation.attempts >= settings.max_attempts:
+                return _record(invitation, InvitationStatus.FAILED, channel, error.reason, now)
+            wait = settings.retry * (2 ** (invitation.attempts - 1))
+            invitation.due_at = next_allowed(now + wait, settings.quiet, settings.timezone)
+            return _record(invitation, InvitationStatus.QUEUED, channel, error.reason, now)
+        invitation.sent_at = now
+        return _record(invitation, InvitationStatus.SENT, channel, None, now)
+    return _record(invitation, InvitationStatus.FAILED, invitation.channel, last_error, now)
+
+
+def _record(
+    invitation: Invitation,
+    status: InvitationStatus,
+    channel: InvitationChannel | None,
+    error: str | None,
+    now: datetime,
+) -> Sent:
+    invitation.status, invitation.channel, invitation.error = status, channel, error
+    invitation.updated_at = now
+    return Sent(status, channel, error)
+
+
+def rating_link(invitation: Invitation, secret_key: str, base_url: str) -> str:
+    """Where a short link leads: the dossier's signed rating link (signed now, so that its
+    validity counts from the citizen's first visit)."""
+    return links.rating_url(base_url, links.dossier_token(secret_key, invitation.dossier))
+
+
+def opt_out(session: Session, invitation: Invitation, now: datetime) -> int:
+    """No more invitations to the phone and e-mail this invitation was for (even once the
+    dossier's contacts are erased); how many were added to the list."""
+    digests = list(invitation.contact_digests)
+    known = set(session.scalars(select(OptOut.digest).where(OptOut.digest.in_(digests))))
+    session.add_all(OptOut(digest=d, created_at=now) for d in digests if d not in known)
+    if invitation.status is InvitationStatus.QUEUED:
+        _record(invitation, InvitationStatus.OPTED_OUT, invitation.channel, None, now)
+    session.flush()
+    return len([d for d in digests if d not in known])
+
+
+def erase_contacts(session: Session, now: datetime, keep: timedelta) -> int:
+    """Erase phone and e-mail of dossiers whose rating window has closed (returned longer than
+    ``keep`` ago, or cancelled, or received that long ago and never returned), and of any whose
+    invitation is settled; returns how many (Nghị định 13/2023/NĐ-CP: only as long as needed)."""
+    limit = now - keep
+    settled = select(Invitation.dossier_id).where(
+        Invitation.status.in_(
+            [InvitationStatus.SENT, InvitationStatus.FAILED, InvitationStatus.OPTED_OUT]
+        )
+    )
+    done = session.execute(
+        update(Dossier)
+        .where(
+            or_(Dossier.phone.isnot(None), Dossier.email.isnot(None)),
+            or_(
+                Dossier.returned_at < limit,
+                Dossier.status == DossierStatus.CANCELLED,
+                Dossier.received_at < limit - keep,
+                Dossier.id.in_(settled),
+            ),
+        )
+        .values(phone=None, email=None, contact_erased_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    return int(getattr(done, "rowcount", 0) or 0)
+
+
+def counts(session: Session, dossier_ids: Sequence[int] | None = None) -> dict[str, int]:
+    """Invitations per status (of some dossiers)."""
+    query = select(Invitation.status, func.count()).group_by(Invitation.status)
+    if dossier_ids is not None:
+        query = query.where(Invitation.dossier_id.in_(dossier_ids))
+    return {status.value: int(n) for status, n in session.execute(query)}
