@@ -9,6 +9,7 @@ from surveyapp.dashboard import (  # noqa: E402, F401  (the views register on bp
     common,
     export_views,
     inbox_views,
+    intake_views,
     report_views,
     setup_views,
 )

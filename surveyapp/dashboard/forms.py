@@ -149,3 +149,32 @@ class TokenForm(FlaskForm):
         _l("Tên (để nhận biết, ví dụ: Cổng thông tin tỉnh)"),
         validators=[InputRequired(REQUIRED), Length(max=100)],
     )
+
+
+class IntakeTokenForm(FlaskForm):
+    name = StringField(
+        _l("Hệ thống dùng mã (ví dụ: Phần mềm một cửa điện tử)"),
+        validators=[InputRequired(REQUIRED), Length(max=100)],
+    )
+    unit = SelectField(_l("Ghi hồ sơ của đơn vị (và các đơn vị trực thuộc)"))
+    days = IntegerField(
+        _l("Hiệu lực (ngày)"),
+        default=365,
+        validators=[InputRequired(REQUIRED), NumberRange(1, 3660)],
+    )
+
+
+class StaffForm(FlaskForm):
+    code = StringField(
+        _l("Mã cán bộ"),
+        validators=[InputRequired(REQUIRED), Length(max=40)],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+    )
+    name = StringField(_l("Họ và tên"), validators=[InputRequired(REQUIRED), Length(max=200)])
+    unit = SelectField(_l("Đơn vị"))
+    email = EmailField(_l("Tài khoản (email), nếu có"), validators=[Optional(), Length(max=254)])
+    active = BooleanField(_l("Đang làm việc"), default=True)
+
+
+class DossierUploadForm(UploadForm):
+    keep_good_rows = BooleanField(_l("Nhập các dòng đúng, bỏ qua dòng lỗi"))

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyapp.db import Base, utcnow
 from surveyapp.models.enums import str_enum
+from surveyapp.models.unit import Unit
 from surveyapp.models.user import User
 
 
@@ -87,3 +88,4 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
+    unit: Mapped[Unit | None] = relationship()

@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from surveyapp.models import (
+    ApiToken,
     Counter,
     Dossier,
     DossierStatus,
@@ -23,6 +24,7 @@ from surveyapp.models import (
     ServiceField,
     Staff,
     Unit,
+    User,
 )
 from surveyapp.services.access import Permission, Scope
 from surveyapp.services.intake.records import Parsed, Problem, parse
@@ -153,6 +155,19 @@ def receive(
     if invite is not None and returned:
         invite(session, returned, now)
     return result
+
+
+def intake_log(session: Session, scope: Scope, limit: int = 20) -> list[IntakeBatch]:
+    """The newest batches received by the intake tokens of units in scope, or loaded by
+    officials of units in scope (an admin sees all, the command line's and the demo's too)."""
+    query = select(IntakeBatch).order_by(IntakeBatch.id.desc()).limit(limit)
+    if scope.unit_ids is not None:
+        by_token = select(ApiToken.id).where(scope.where(ApiToken.unit_id))
+        by_user = select(User.id).where(scope.where(User.unit_id))
+        query = query.where(
+            or_(IntakeBatch.token_id.in_(by_token), IntakeBatch.user_id.in_(by_user))
+        )
+    return list(session.scalars(query))
 
 
 def _raw_code(raw: object) -> str | None:

@@ -1,0 +1,183 @@
+"""The dossier pages as officials use them: figures, search, a dossier's page, the intake page
+(tokens, file upload), the staff register and the catalogue, each within the official's scope."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import timedelta
+
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from surveyapp.models import Dossier, Invitation, Staff
+from tests.conftest import NOW, signed_in
+from tests.factories import make_dossier
+
+CATALOGUE = "MaLinhVuc,TenLinhVuc,MaTTHC,TenTTHC\nHT,Hộ tịch,HT.1,Đăng ký khai sinh\n"
+CSV = (
+    "MaHoSo,DonViXuLy,NgayTiepNhan,NgayHenTra,NgayTra,MaTTHC,SoDienThoai\n"
+    "HS-A,P.D1,20260601080000,20260605170000,20260603100000,P1,0912345678\n"
+)
+
+
+def test_the_par_office_creates_an_intake_token_and_uploads_a_file(
+    app: Flask, session: Session, world: dict
+) -> None:
+    par = signed_in(app, "par@x.vn")
+    page = par.client.post(
+        "/dashboard/intake",
+        data={
+            "token-csrf_token": par.csrf("/dashboard/intake"),
+            "token-name": "Một cửa điện tử",
+            "token-unit": "P.D1",
+            "token-days": "30",
+        },
+    )
+    assert page.status_code == 200
+    secret = re.search(r"data-token>(sat_[^<]+)<", page.get_data(as_text=True)).group(1)
+    pushed = app.test_client().post(
+        "/api/v1/dossiers",
+        json=[{"MaHoSo": "HS-API", "DonViXuLy": "P.D1.X", "NgayTiepNhan": "20260601080000"}],
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert pushed.get_json()["counts"]["created"] == 1
+    # A file with a bad row stores nothing and names the line; asked to, it keeps the good.
+    bad = CSV + "HS-B,P.NOPE,20260601080000,,,,\n"
+
+    def upload(content: str, keep: bool = False) -> object:
+        data = {
+            "file-csrf_token": par.csrf("/dashboard/intake"),
+            "file-file": (io.BytesIO(content.encode()), "hs.csv"),
+        }
+        if keep:
+            data["file-keep_good_rows"] = "y"
+        return par.client.post("/dashboard/intake/upload", data=data)
+
+    refused = upload(bad)
+    assert refused.status_code == 422
+    text = refused.get_data(as_text=True)
+    assert "dòng 3: không có đơn vị &#39;P.NOPE&#39;" in text
+    assert session.scalar(select(func.count()).select_from(Dossier)) == 1
+    kept = upload(bad, keep=True)
+    assert kept.status_code == 303
+    followed = par.client.get("/dashboard/intake").get_data(as_text=True)
+    assert "1 mới" in followed
+    assert "P1" in followed
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Invitation)) == 1  # HS-A: returned
+    # A unit manager may not open the intake page.
+    manager = signed_in(app, "manager@x.vn")
+    assert manager.client.get("/dashboard/intake").status_code == 403
+
+
+def test_figures_search_and_a_dossier_page_within_scope(
+    app: Flask, session: Session, world: dict
+) -> None:
+    d1, d2 = world["units"]["d1"], world["units"]["d2"]
+    due = NOW - timedelta(days=5)
+    # Early (a day before the due day), on time (the due day), late, and one in D2.
+    make_dossier(
+        session,
+        d1,
+        "E",
+        received_at=due - timedelta(days=9),
+        due_at=due,
+        returned_at=due - timedelta(days=1),
+        phone="+84912345678",
+    )
+    make_dossier(
+        session,
+        d1,
+        "O",
+        received_at=due - timedelta(days=9),
+        due_at=due,
+        returned_at=due - timedelta(hours=1),
+    )
+    make_dossier(
+        session,
+        d1,
+        "L",
+        received_at=due - timedelta(days=9),
+        due_at=due,
+        returned_at=due + timedelta(hours=1),
+    )
+    make_dossier(session, d2, "OTHER")
+    session.commit()
+    manager = signed_in(app, "manager@x.vn")
+    page = manager.client.get("/dashboard/dossiers?period=2026").get_data(as_text=True)
+    cells = re.search(r"Trả kết quả trong kỳ</dt><dd>(\d+)", page)
+    assert cells
+    assert cells.group(1) == "3"
+    assert re.search(r"Trễ hẹn</dt><dd>1 \(33,3%\)", page)
+    found = manager.client.get("/dashboard/dossiers?code=E")
+    assert found.status_code == 303
+    detail = manager.client.get(found.headers["Location"]).get_data(as_text=True)
+    assert "091•••••78" in detail
+    assert "0912345678" not in detail
+    assert "+84912345678" not in detail
+    # Another district's dossier does not exist for this manager.
+    assert manager.client.get("/dashboard/dossiers?code=OTHER").status_code == 404
+    other = session.scalar(select(Dossier.id).where(Dossier.code == "OTHER"))
+    assert manager.client.get(f"/dashboard/dossiers/{other}").status_code == 404
+    assert manager.client.get("/dashboard/dossiers?unit=P.D2").status_code == 404
+    assert manager.client.get("/dashboard/dossiers?by=sideways").status_code == 400
+
+
+def test_the_staff_register_and_the_catalogue_pages(
+    app: Flask, session: Session, world: dict
+) -> None:
+    manager = signed_in(app, "manager@x.vn")
+    saved = manager.client.post(
+        "/dashboard/staff",
+        data={
+            "csrf_token": manager.csrf("/dashboard/staff"),
+            "code": "CB9",
+            "name": "Đỗ Thị Hoa",
+            "unit": "P.D1",
+            "email": "staff@x.vn",
+            "active": "y",
+        },
+    )
+    assert saved.status_code == 303
+    listed = manager.client.get("/dashboard/staff?q=hoa").get_data(as_text=True)
+    assert "Đỗ Thị Hoa" in listed
+    assert "staff@x.vn" in listed
+    outside = manager.client.post(
+        "/dashboard/staff",
+        data={
+            "csrf_token": manager.csrf("/dashboard/staff"),
+            "code": "CB8",
+            "name": "X",
+            "unit": "P.D2",
+        },
+    )
+    assert outside.status_code == 422  # P.D2 is not among the manager's choices
+    upload = manager.client.post(
+        "/dashboard/staff/upload",
+        data={
+            "csv-csrf_token": manager.csrf("/dashboard/staff"),
+            "csv-file": (io.BytesIO(b"staff_code,name,unit_code\nCB7,An,P.D2\n"), "s.csv"),
+        },
+    )
+    assert upload.status_code == 422
+    assert "dòng 2: Đơn vị P.D2 không thuộc phạm vi của bạn" in upload.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Staff)) == 1
+    par = signed_in(app, "par@x.vn")
+    loaded = par.client.post(
+        "/dashboard/procedures/upload",
+        data={
+            "catalogue-csrf_token": par.csrf("/dashboard/procedures"),
+            "catalogue-file": (
+                io.BytesIO(CATALOGUE.encode()),
+                "c.csv",
+            ),
+        },
+    )
+    assert loaded.status_code == 303
+    search = par.client.get("/dashboard/procedures?q=dang+ky").get_data(as_text=True)
+    assert "Đăng ký khai sinh" in search
+    assert "Đăng ký khai sinh" not in par.client.get("/dashboard/procedures?q=ket+hon").get_data(
+        as_text=True
+    )
