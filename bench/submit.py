@@ -19,7 +19,6 @@ import multiprocessing
 import os
 import random
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,30 +28,11 @@ from urllib.parse import urlencode
 
 import sqlalchemy as sa
 
-from bench._common import ADMIN_URL, fresh_database
+from bench._common import ADMIN_URL, ROOT, flask, free_port, fresh_database, wait_for_port
 
-ROOT = Path(__file__).resolve().parent.parent
 CSRF_RE = re.compile(rb'name="csrf_token" type="hidden" value="([^"]+)"')
 KEY_RE = re.compile(rb'name="idempotency_key" type="hidden" value="([^"]+)"')
 ITEMS = [f"S{i}" for i in range(15, 34)] + ["OVR"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def flask(env: dict[str, str], *args: str) -> str:
-    out = subprocess.run(
-        [str(ROOT / ".venv/bin/flask"), "--app", "wsgi", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return out.stdout
 
 
 def client_loop(port: int, paths: list[str], deadline: float, seed: int, out: list) -> None:
@@ -179,12 +159,7 @@ def main() -> None:
         env=env,
     )
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port)
         # Warm up each worker (instrument snapshot, compiled statements, cached question block).
         warm: list = []
         client_loop(port, paths, time.perf_counter() + 2, 0, warm)

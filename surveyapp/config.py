@@ -111,6 +111,7 @@ DEFAULTS: dict[str, Any] = {
     "INVITE_RETRY_SECONDS": 60,
     "INVITE_LEASE_SECONDS": 600,
     "INVITE_HTTP_TIMEOUT": 10,
+    "INVITE_WITHIN_DAYS": 7,  # only dossiers returned this recently are invited
     # A dossier's phone and e-mail are erased once its invitation is settled, and at the latest
     # this many days after its return (default: DOSSIER_LINK_MAX_AGE_DAYS). Opt-outs are kept as
     # hashes keyed by CONTACT_HASH_KEY (default SECRET_KEY: set it to keep them across rotations).

@@ -42,7 +42,7 @@ from surveyapp.config import ConfigError
 from surveyapp.models import Dossier
 from surveyapp.services.errors import N_, ServiceError
 from surveyapp.services.exports import jobs
-from surveyapp.services.invitations import delivery
+from surveyapp.services.invitations import channels, delivery
 from surveyapp.services.invitations.settings import InviteSettings, SettingsError
 
 logger = logging.getLogger(__name__)
@@ -169,30 +169,26 @@ def init_app(app: Flask) -> Queue:
     return queue
 
 
-def run_invitations(app: Flask, settings: InviteSettings, limit: int = 200) -> int:
-    """Send every invitation due now, each claimed for one attempt and committed on its own
-    (another worker may share the work); returns how many this worker tried."""
+def run_invitations(app: Flask, settings: InviteSettings, limit: int = 50) -> int:
+    """Send every invitation due now: claimed ``limit`` at a time (another worker may share the
+    work), each outcome committed on its own; one SMTP session and HTTP client for the run.
+    Returns how many this worker tried."""
     factory = app.extensions["surveyapp.sessionmaker"]
     tried = 0
-    with app.app_context(), factory() as session:
-        while due := delivery.due_ids(session, now(), limit):
-            taken = 0
-            for invitation_id in due:
-                invitation = delivery.claim(session, invitation_id, now(), settings)
-                session.commit()
-                if invitation is None:
-                    continue  # another worker's
-                taken += 1
+    with app.app_context(), factory() as session, channels.Outbox() as outbox:
+        while True:
+            claimed = delivery.claim_due(session, now(), settings, limit)
+            session.commit()
+            if not claimed:
+                return tried
+            for invitation in claimed:
+                tried += 1
                 try:
-                    delivery.deliver(session, invitation, settings, now())
+                    delivery.deliver(session, invitation, settings, now(), outbox)
                     session.commit()
                 except Exception:  # noqa: BLE001 - left for its lease to run out, then retried
                     session.rollback()
-                    logger.exception("invitation %s could not be recorded", invitation_id)
-            tried += taken
-            if not taken:
-                break
-    return tried
+                    logger.exception("invitation %s could not be recorded", invitation.id)
 
 
 def recover(app: Flask, queue: Queue, stale: timedelta | None = None) -> list[jobs.Requeue]:

@@ -56,3 +56,54 @@ def test_check_detects_drift(empty_database: str) -> None:
             command.check(config)
     finally:
         engine.dispose()
+
+
+def test_receiving_officials_become_the_staff_register(empty_database: str) -> None:
+    """Dossiers recorded with a receiving official's account before the staff register keep
+    their official: a register row per account (code U<id>, linked), and returned dossiers say
+    so."""
+    config = alembic_config(empty_database)
+    command.upgrade(config, "e18b5af31b82")
+    engine = sa.create_engine(empty_database)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO units (id, code, name, level, path, is_active, created_at) "
+                    "VALUES (1, 'P', 'Tỉnh', 'province', '/1/', true, '2026-01-01 00:00:00')"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO users (id, email, full_name, password_hash, role, unit_id, "
+                    "is_active, session_version, created_at) VALUES (7, 'an@x.vn', 'Nguyễn An', "
+                    "'x', 'counter_staff', 1, true, 0, '2026-01-01 00:00:00')"
+                )
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO dossiers (code, unit_id, receiving_user_id, received_at, "
+                    "returned_at, created_at) VALUES ('HS-1', 1, 7, '2026-06-01 00:00:00', "
+                    "'2026-06-02 00:00:00', '2026-06-01 00:00:00'), ('HS-2', 1, NULL, "
+                    "'2026-06-01 00:00:00', NULL, '2026-06-01 00:00:00')"
+                )
+            )
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            staff = connection.execute(sa.text("SELECT code, name, user_id FROM staff")).all()
+            dossiers = connection.execute(
+                sa.text("SELECT code, staff_code, status FROM dossiers ORDER BY code")
+            ).all()
+        assert [tuple(r) for r in staff] == [("U7", "Nguyễn An", 7)]
+        assert [tuple(r) for r in dossiers] == [
+            ("HS-1", "U7", "returned"),
+            ("HS-2", None, "received"),
+        ]
+        command.downgrade(config, "e18b5af31b82")
+        with engine.connect() as connection:
+            back = connection.execute(
+                sa.text("SELECT receiving_user_id FROM dossiers WHERE code = 'HS-1'")
+            ).scalar_one()
+        assert back == 7
+    finally:
+        engine.dispose()

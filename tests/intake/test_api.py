@@ -371,3 +371,43 @@ def test_concurrent_batches_with_the_same_dossiers_store_each_once(
     assert answers == [200, 200]
     codes = list(isession.scalars(select(Dossier.code)))
     assert len(codes) == len(set(codes)) == 450
+
+
+def test_hostile_values_in_any_field_are_refused_by_name_never_a_5xx(
+    intake_app: Flask, isession: Session, iworld: dict
+) -> None:
+    token = intake_token(isession)
+    fields = [
+        "MaHoSo",
+        "DonViXuLy",
+        "NgayTiepNhan",
+        "NgayTra",
+        "NgayHenTra",
+        "MaTTHC",
+        "TenTTHC",
+        "MaLinhVuc",
+        "LoaiDoiTuong",
+        "SoDienThoai",
+        "Email",
+        "TrangThaiHoSo",
+        "MaCanBoTiepNhan",
+        "receiving_unit_code",
+        "counter_code",
+    ]
+    values: list[Any] = [None, True, [], {"a": 1}, 1e308, -1, "x" * 5000, "a\x00b", "\u202e", ""]
+    records = [
+        national(f"H-{i}-{j}", **{name: value})
+        for i, name in enumerate(fields)
+        for j, value in enumerate(values)
+    ]
+    for start in range(0, len(records), 100):
+        answer = post(intake_app, token, records[start : start + 100])
+        assert answer.status_code in (200, 422)
+        for result in answer.get_json()["results"]:
+            assert result["result"] in {"created", "refused", "updated"}
+            for problem in result.get("problems", []):
+                assert problem["message"]
+                assert "Traceback" not in problem["message"]
+    # Dates given as numbers (some systems do) are read as yyyyMMddHHmmss.
+    numeric = post(intake_app, token, [national("NUM", NgayTiepNhan=20260601080000)])
+    assert numeric.get_json()["results"][0]["result"] == "created"

@@ -18,7 +18,7 @@ from tests.factories import make_dossier
 CATALOGUE = "MaLinhVuc,TenLinhVuc,MaTTHC,TenTTHC\nHT,Hộ tịch,HT.1,Đăng ký khai sinh\n"
 CSV = (
     "MaHoSo,DonViXuLy,NgayTiepNhan,NgayHenTra,NgayTra,MaTTHC,SoDienThoai\n"
-    "HS-A,P.D1,20260601080000,20260605170000,20260603100000,P1,0912345678\n"
+    "HS-A,P.D1,20260601080000,20260615170000,20260612100000,P1,0912345678\n"
 )
 
 

@@ -124,7 +124,11 @@ def test_a_returned_dossier_gets_one_e_mail_invitation_whose_link_opens_the_surv
 ) -> None:
     with smtp_server() as box:
         province = province_of(**mail_settings(box))
-        province.push(record("HS-1"), record("HS-OPEN", NgayTra=None))  # one still open
+        province.push(
+            record("HS-1"),
+            record("HS-OPEN", NgayTra=None),  # not returned yet
+            record("HS-OLD", NgayTiepNhan="20260501080000", NgayTra="20260507160000"),  # a backfill
+        )
         (sent,) = province.wait(lambda rows: rows[0].status is not InvitationStatus.QUEUED)
         assert sent.status is InvitationStatus.SENT
         assert sent.channel is InvitationChannel.EMAIL

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import insert, or_, select, text
 from sqlalchemy.orm import Session
 
 from surveyapp.models import (
@@ -114,6 +114,11 @@ def receive(
     ``lines`` numbers the records in the answer (a file's lines; default their positions).
     Dossiers that are returned with a contact are handed to ``invite`` (the invitations)."""
     scope.require(Permission.WRITE_DOSSIERS)
+    if session.get_bind().dialect.name == "postgresql":
+        # Lookups of 500 codes at a time: plan each with the table's size of now. A generic plan
+        # cached while the table was small scans it whole until the next ANALYZE (hours, on a
+        # server without autovacuum): 0.6 s a batch at 50,000 dossiers instead of 2 ms.
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     parsed = [parse(raw, options.statuses, options.timezone) for raw in records]
     lookup = _Lookup(session, [p for p in parsed if p.record is not None])
     outcomes: list[Outcome] = []
@@ -135,8 +140,15 @@ def receive(
         values = _values(item, lookup, scope, outcome, now)
         if values is not None:
             staged.append((outcome, item, values))
-    returned = [d for o, i, v in staged if (d := _apply(session, lookup, o, v, now))]
-    session.flush()
+    fresh: list[dict[str, Any]] = []
+    returned = [d for o, i, v in staged if (d := _apply(lookup, o, v, now, fresh))]
+    session.flush()  # the updates
+    if fresh:
+        # New dossiers in one executemany (the driver pipelines it), not one ORM object each.
+        session.execute(insert(Dossier), fresh)
+        inviting = [r["code"] for r in fresh if _invitable(r)]
+        if inviting:
+            returned.extend(session.scalars(select(Dossier).where(Dossier.code.in_(inviting))))
     result = BatchResult(outcomes, returned=returned)
     batch = IntakeBatch(
         source=options.source,
@@ -310,27 +322,32 @@ def _values(
 
 
 def _apply(
-    session: Session, lookup: _Lookup, outcome: Outcome, values: dict[str, Any], now: datetime
+    lookup: _Lookup,
+    outcome: Outcome,
+    values: dict[str, Any],
+    now: datetime,
+    fresh: list[dict[str, Any]],
 ) -> Dossier | None:
-    """Stage one record's values; the dossier if it is now returned with a contact."""
+    """Stage one record: a new row into ``fresh``, or the changes on the stored dossier; the
+    stored dossier if it is now returned with a contact (the invitations skip one invited)."""
     code = outcome.code or ""
     dossier = lookup.dossiers.get(code)
     if dossier is None:
-        dossier = Dossier(code=code, created_at=now, updated_at=now, **values)
-        session.add(dossier)
-        lookup.dossiers[code] = dossier
+        fresh.append({"code": code, "created_at": now, "updated_at": now, **values})
         outcome.result = Result.CREATED
-    elif any(_differs(getattr(dossier, k), values[k]) for k in COMPARED):
-        for key, value in values.items():
-            setattr(dossier, key, value)
-        dossier.updated_at = now
-        outcome.result = Result.UPDATED
-    else:
+        return None
+    if not any(_differs(getattr(dossier, k), values[k]) for k in COMPARED):
         outcome.result = Result.UNCHANGED
         return None
-    if dossier.status is DossierStatus.RETURNED and dossier.has_contact:
-        return dossier  # the invitations skip one already invited
-    return None
+    for key, value in values.items():
+        setattr(dossier, key, value)
+    dossier.updated_at = now
+    outcome.result = Result.UPDATED
+    return dossier if _invitable(values) else None
+
+
+def _invitable(values: dict[str, Any]) -> bool:
+    return values["status"] is DossierStatus.RETURNED and bool(values["phone"] or values["email"])
 
 
 def _differs(stored: Any, new: Any) -> bool:

@@ -5,6 +5,7 @@ sender raises Transient (try again later: a timeout, a 5xx, a busy mail server) 
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -97,9 +98,9 @@ def sms_text(settings: SmsSettings, message: Message) -> str:
     raise Permanent(f"tin nhắn dài quá {limit} ký tự của một tin SMS")
 
 
-def _http(method: str, url: str, timeout: float, **kwargs: Any) -> httpx.Response:
+def _http(outbox: Outbox, method: str, url: str, timeout: float, **kwargs: Any) -> httpx.Response:
     try:
-        response = httpx.request(method, url, timeout=timeout, **kwargs)
+        response = outbox.http.request(method, url, timeout=timeout, **kwargs)
     except httpx.TimeoutException as exc:
         raise Transient(f"hết thời gian chờ cổng gửi ({exc.__class__.__name__})") from exc
     except httpx.TransportError as exc:
@@ -111,22 +112,22 @@ def _http(method: str, url: str, timeout: float, **kwargs: Any) -> httpx.Respons
     return response
 
 
-def send_sms(settings: SmsSettings, phone: str, message: Message) -> None:
+def send_sms(outbox: Outbox, settings: SmsSettings, phone: str, message: Message) -> None:
     values = message.values(phone_as(phone, settings.phone_format))
     values["text"] = sms_text(settings, message)
     headers = dict(settings.headers)
     if "json" in settings.content_type:
         body = _fill(settings.body_template, values)
-        _http(settings.method, settings.url, settings.timeout, json=body, headers=headers)
+        _http(outbox, settings.method, settings.url, settings.timeout, json=body, headers=headers)
         return
     # A form body: "to={phone}&text={text}" with every value URL-encoded.
     pairs = [pair.split("=", 1) for pair in str(settings.body_template).split("&") if pair]
     form = urlencode([(k, _fill(v, values)) for k, v in pairs])
     headers["Content-Type"] = settings.content_type
-    _http(settings.method, settings.url, settings.timeout, content=form, headers=headers)
+    _http(outbox, settings.method, settings.url, settings.timeout, content=form, headers=headers)
 
 
-def send_zalo(settings: ZaloSettings, phone: str, message: Message) -> None:
+def send_zalo(outbox: Outbox, settings: ZaloSettings, phone: str, message: Message) -> None:
     """A ZNS template message: {phone, template_id, template_data, tracking_id}, authorised by
     the OA's access token; Zalo answers 200 with ``error`` 0 on success."""
     values = message.values(phone_as(phone, settings.phone_format))
@@ -137,6 +138,7 @@ def send_zalo(settings: ZaloSettings, phone: str, message: Message) -> None:
         "tracking_id": message.tracking_id,
     }
     response = _http(
+        outbox,
         "POST",
         settings.url,
         settings.timeout,
@@ -153,7 +155,7 @@ def send_zalo(settings: ZaloSettings, phone: str, message: Message) -> None:
         raise Permanent(f"Zalo từ chối: mã {error} {str(detail)[:150]}")
 
 
-def send_email(settings: MailSettings, address: str, message: Message) -> None:
+def send_email(outbox: Outbox, settings: MailSettings, address: str, message: Message) -> None:
     mail = EmailMessage()
     mail["From"] = settings.sender
     mail["To"] = address
@@ -172,28 +174,64 @@ def send_email(settings: MailSettings, address: str, message: Message) -> None:
         f"service: {message.link}\nNo more invitations: {message.opt_out}\n"
     )
     try:
-        if settings.use_ssl:
-            client: smtplib.SMTP = smtplib.SMTP_SSL(
-                settings.server, settings.port, timeout=settings.timeout
-            )
-        else:
-            client = smtplib.SMTP(settings.server, settings.port, timeout=settings.timeout)
-        with client:
+        outbox.smtp(settings).send_message(mail)
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise Permanent("máy chủ thư từ chối địa chỉ người nhận") from exc
+    except smtplib.SMTPResponseException as exc:
+        outbox.drop_smtp()
+        text = f"máy chủ thư trả lời {exc.smtp_code}"
+        raise (Transient(text) if 400 <= exc.smtp_code < 500 else Permanent(text)) from exc
+    except (OSError, smtplib.SMTPException) as exc:
+        outbox.drop_smtp()
+        raise Transient(f"không gửi được thư ({exc.__class__.__name__})") from exc
+
+
+class Outbox:
+    """The connections of one sending run, reused from message to message: one SMTP session
+    (opened on the first e-mail, opened again after an error) and one HTTP client."""
+
+    def __init__(self) -> None:
+        self.http = httpx.Client()
+        self._smtp: smtplib.SMTP | None = None
+
+    def smtp(self, settings: MailSettings) -> smtplib.SMTP:
+        if self._smtp is None:
+            if settings.use_ssl:
+                client: smtplib.SMTP = smtplib.SMTP_SSL(
+                    settings.server, settings.port, timeout=settings.timeout
+                )
+            else:
+                client = smtplib.SMTP(settings.server, settings.port, timeout=settings.timeout)
             if settings.use_tls and not settings.use_ssl:
                 client.starttls(context=ssl.create_default_context())
             if settings.username:
                 client.login(settings.username, settings.password or "")
-            client.send_message(mail)
-    except smtplib.SMTPRecipientsRefused as exc:
-        raise Permanent("máy chủ thư từ chối địa chỉ người nhận") from exc
-    except smtplib.SMTPResponseException as exc:
-        text = f"máy chủ thư trả lời {exc.smtp_code}"
-        raise (Transient(text) if 400 <= exc.smtp_code < 500 else Permanent(text)) from exc
-    except (OSError, smtplib.SMTPException) as exc:
-        raise Transient(f"không gửi được thư ({exc.__class__.__name__})") from exc
+            self._smtp = client
+        return self._smtp
+
+    def drop_smtp(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.close()
+            finally:
+                self._smtp = None
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self._smtp.quit()
+            self._smtp = None
+        self.http.close()
+
+    def __enter__(self) -> Outbox:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 def send(
+    outbox: Outbox,
     settings: InviteSettings,
     channel: InvitationChannel,
     phone: str | None,
@@ -201,10 +239,10 @@ def send(
     message: Message,
 ) -> None:
     if channel is InvitationChannel.EMAIL and settings.mail and email:
-        send_email(settings.mail, email, message)
+        send_email(outbox, settings.mail, email, message)
     elif channel is InvitationChannel.SMS and settings.sms and phone:
-        send_sms(settings.sms, phone, message)
+        send_sms(outbox, settings.sms, phone, message)
     elif channel is InvitationChannel.ZALO and settings.zalo and phone:
-        send_zalo(settings.zalo, phone, message)
+        send_zalo(outbox, settings.zalo, phone, message)
     else:
         raise Permanent(f"kênh {channel.value} chưa được cấu hình hoặc thiếu liên hệ")

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from surveyapp.models import (
     Dossier,
@@ -50,70 +50,85 @@ def next_allowed(moment: datetime, quiet: QuietHours | None, timezone: str) -> d
 
 def offer(
     session: Session, dossiers: Sequence[Dossier], now: datetime, settings: InviteSettings
-) -> list[Invitation]:
-    """Queue one invitation for each returned dossier with a contact that has none yet (ever:
+) -> int:
+    """Queue one invitation for each dossier returned within ``settings.within`` with a contact
+    that has none yet (ever:
     the dossier id is unique among invitations, so a concurrent offer fails the flush and the
-    caller's retry finds it). Flushes."""
+    caller's retry finds it). Returns how many were queued."""
+    recent = now - settings.within
     wanted = {
         d.id: d
         for d in dossiers
-        if d.status is DossierStatus.RETURNED and d.has_contact and d.contact_erased_at is None
+        if d.status is DossierStatus.RETURNED
+        and d.has_contact
+        and d.contact_erased_at is None
+        and d.returned_at is not None
+        and d.returned_at >= recent  # a file of last year's dossiers invites nobody
     }
     if not wanted:
-        return []
+        return 0
     have = set(
         session.scalars(select(Invitation.dossier_id).where(Invitation.dossier_id.in_(wanted)))
     )
     due = next_allowed(now, settings.quiet, settings.timezone)
-    made = [
-        Invitation(
-            dossier_id=i,
-            due_at=due,
-            contact_digests=[
+    rows = [
+        {
+            "dossier_id": i,
+            "status": InvitationStatus.QUEUED,
+            "attempts": 0,
+            "due_at": due,
+            "contact_digests": [
                 contact_digest(settings.contact_key, c) for c in (d.phone, d.email) if c
             ],
-            created_at=now,
-            updated_at=now,
-        )
+            "created_at": now,
+            "updated_at": now,
+        }
         for i, d in wanted.items()
         if i not in have
     ]
-    session.add_all(made)
-    session.flush()
-    return made
+    if rows:
+        session.execute(insert(Invitation), rows)  # one executemany for the batch
+    return len(rows)
 
 
-def due_ids(session: Session, now: datetime, limit: int = 100) -> list[int]:
-    return list(
+def claim_due(
+    session: Session, now: datetime, settings: InviteSettings, limit: int = 50
+) -> list[Invitation]:
+    """Take up to ``limit`` due invitations for one attempt each, in one conditional UPDATE (a
+    row another worker took in between is not updated, so each goes to one worker; PostgreSQL
+    skips rows another worker is claiming). Each is due again after the lease should this worker
+    die before recording the outcome."""
+    due = (
+        select(Invitation.id)
+        .where(Invitation.status == InvitationStatus.QUEUED, Invitation.due_at <= now)
+        .order_by(Invitation.due_at, Invitation.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = list(session.scalars(due))
+    if not ids:
+        return []
+    taken = list(
         session.scalars(
-            select(Invitation.id)
-            .where(Invitation.status == InvitationStatus.QUEUED, Invitation.due_at <= now)
-            .order_by(Invitation.due_at, Invitation.id)
-            .limit(limit)
+            update(Invitation)
+            .where(
+                Invitation.id.in_(ids),
+                Invitation.status == InvitationStatus.QUEUED,
+                Invitation.due_at <= now,
+            )
+            .values(attempts=Invitation.attempts + 1, due_at=now + settings.lease, updated_at=now)
+            .returning(Invitation.id),
+            execution_options={"synchronize_session": False},
         )
     )
-
-
-def claim(
-    session: Session, invitation_id: int, now: datetime, settings: InviteSettings
-) -> Invitation | None:
-    """Take the invitation for one attempt (a conditional UPDATE: one worker wins); it is due
-    again after the lease should this worker die. None if another worker has it."""
-    done = session.execute(
-        update(Invitation)
-        .where(
-            Invitation.id == invitation_id,
-            Invitation.status == InvitationStatus.QUEUED,
-            Invitation.due_at <= now,
-        )
-        .values(attempts=Invitation.attempts + 1, due_at=now + settings.lease, updated_at=now),
-        execution_options={"synchronize_session": False},
+    found = session.scalars(
+        select(Invitation).options(joinedload(Invitation.dossier)).where(Invitation.id.in_(taken))
     )
-    if not getattr(done, "rowcount", 0):
-        return None
-    invitation = session.get_one(Invitation, invitation_id)
-    session.refresh(invitation)
-    return invitation
+    rows = sorted(found, key=lambda i: i.id)
+    for row in rows:
+        session.refresh(row, ["attempts", "due_at", "updated_at"])
+    return rows
 
 
 def contact_digest(secret: str, contact: str) -> str:
@@ -149,7 +164,11 @@ class Sent:
 
 
 def deliver(
-    session: Session, invitation: Invitation, settings: InviteSettings, now: datetime
+    session: Session,
+    invitation: Invitation,
+    settings: InviteSettings,
+    now: datetime,
+    outbox: channels.Outbox,
 ) -> Sent:
     """Send a claimed invitation (network calls) and record the outcome; flushes."""
     dossier = invitation.dossier
@@ -186,7 +205,7 @@ def deliver(
     last_error = "không gửi được"
     for channel in usable:
         try:
-            channels.send(settings, channel, phone, email, message)
+            channels.send(outbox, settings, channel, phone, email, message)
         except channels.Permanent as error:
             invitation.channel, last_error = channel, error.reason
             continue

@@ -72,6 +72,7 @@ class InviteSettings:
     retry: timedelta
     lease: timedelta  # a claimed invitation whose worker died is tried again after this
     keep_contacts: timedelta
+    within: timedelta  # only dossiers returned this recently are invited (not a backfill)
     mail: MailSettings | None
     sms: SmsSettings | None
     zalo: ZaloSettings | None
@@ -180,6 +181,7 @@ def read_settings(config: Mapping[str, Any]) -> InviteSettings:
         retry=timedelta(seconds=float(config["INVITE_RETRY_SECONDS"])),
         lease=timedelta(seconds=float(config["INVITE_LEASE_SECONDS"])),
         keep_contacts=timedelta(days=float(keep)),
+        within=timedelta(days=float(config["INVITE_WITHIN_DAYS"])),
         mail=mail,
         sms=sms,
         zalo=zalo,
