@@ -15,7 +15,14 @@ from surveyapp.services.exports.scores import scores_export
 from surveyapp.services.periods import parse_period
 from tests.browser.conftest import save_screenshot
 from tests.conftest import NOW
-from tests.factories import PASSWORD, build_world, full_answers, make_par_scheme, submit_response
+from tests.factories import (
+    PASSWORD,
+    build_world,
+    full_answers,
+    make_dossier,
+    make_par_scheme,
+    submit_response,
+)
 
 
 def sign_in(page: Any, url: str, email: str) -> None:
@@ -129,6 +136,8 @@ def test_every_page_works_under_the_content_security_policy(
     world = build_world(session)
     response = submit_response(session, world["counters"]["P.D1"], comment="Cần thêm ghế.")
     case_id = session.scalar(select(Case.id).where(Case.response_id == response.id))
+    dossier = make_dossier(session, world["units"]["d1"], phone="+84912345678")
+    session.commit()
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     sign_in(page, f"{live_url}/dashboard/", "admin@x.vn")
@@ -146,6 +155,11 @@ def test_every_page_works_under_the_content_security_policy(
         "/dashboard/paper",
         "/dashboard/exports",
         "/dashboard/tokens",
+        "/dashboard/dossiers?period=2026",
+        f"/dashboard/dossiers/{dossier.id}",
+        "/dashboard/intake",
+        "/dashboard/staff",
+        "/dashboard/procedures",
         "/dashboard/units/P?period=2026",
         "/dashboard/units/P/ranking?period=2026",
         "/dashboard/units/P/tt01?period=2026",
