@@ -22,9 +22,11 @@ invitation is claimed by one worker for a lease. ``erase-contacts`` runs every h
 
 from __future__ import annotations
 
+import atexit
 import logging
 import tempfile
 import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,6 +37,7 @@ from flask import Flask
 from huey import Huey, RedisHuey, SqliteHuey, crontab
 from huey.api import TaskWrapper
 from huey.consumer import Consumer
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from surveyapp.clock import now
@@ -57,7 +60,7 @@ class _ThreadConsumer(Consumer):
         pass
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity (kept in a WeakSet)
 class Queue:
     """The app's queue: the Huey instance and its tasks."""
 
@@ -65,6 +68,7 @@ class Queue:
     embedded: bool  # no broker configured: worker threads run inside the web process
     workers: int
     invite_settings: InviteSettings
+    engine: Engine | None = None  # the app's, closed by stop_embedded
     export: TaskWrapper = field(init=False)
     recover_exports: TaskWrapper = field(init=False)
     send_invitations: TaskWrapper = field(init=False)
@@ -103,6 +107,7 @@ class Queue:
                     max_delay=1.0,  # an idle web process still picks a new job up within 1 s
                 )
                 self._consumer.start()
+                _EMBEDDED.add(self)
 
     def stop(self) -> None:
         """Stop in-process workers, letting the jobs they run finish."""
@@ -110,6 +115,23 @@ class Queue:
             if self._consumer is not None:
                 self._consumer.stop(graceful=True)
                 self._consumer = None
+            _EMBEDDED.discard(self)
+
+
+_EMBEDDED: weakref.WeakSet[Queue] = weakref.WeakSet()
+
+
+def stop_embedded() -> None:
+    """Stop the worker threads of every embedded queue of this process (at exit, so running jobs
+    finish; and between tests, so that no app's threads outlive it), and close the connections
+    those threads opened."""
+    for queue in list(_EMBEDDED):
+        queue.stop()
+        if queue.engine is not None:
+            queue.engine.dispose()
+
+
+atexit.register(stop_embedded)
 
 
 def make_huey(config: Any, instance_path: str) -> tuple[Huey, bool]:
@@ -133,7 +155,13 @@ def init_app(app: Flask) -> Queue:
         settings = InviteSettings.from_config(app.config)
     except SettingsError as exc:
         raise ConfigError(str(exc)) from exc
-    queue = Queue(huey, embedded, int(app.config["QUEUE_WORKERS"]), settings)
+    queue = Queue(
+        huey,
+        embedded,
+        int(app.config["QUEUE_WORKERS"]),
+        settings,
+        app.extensions.get("surveyapp.engine"),
+    )
     stale = timedelta(seconds=float(app.config["EXPORT_STALE_SECONDS"]))
     heartbeat = float(app.config["EXPORT_HEARTBEAT_SECONDS"])
     retry = float(app.config["EXPORT_RETRY_SECONDS"])

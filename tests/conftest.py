@@ -102,6 +102,16 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_stray_workers() -> Iterator[None]:
+    """Worker threads of an app a test started stop with the test: none acts on the next test's
+    data (the PostgreSQL schema is shared)."""
+    yield
+    from surveyapp.queue import stop_embedded
+
+    stop_embedded()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2 with minimal cost in tests; production keeps the library's recommended profile."""
     from argon2 import PasswordHasher
