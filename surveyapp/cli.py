@@ -182,8 +182,7 @@ def load_units_command(path: str) -> None:
     """Create or update the unit tree from a CSV with columns code,name,level,parent_code."""
     with session_scope() as session:
         try:
-            table = open_table(path, limits=TableLimits.from_config(current_app.config))
-            result = imports.load_units(session, table, SYSTEM)
+            result = imports.load_units(session, _load_table(path), SYSTEM)
         except ServiceError as error:
             fail(error.render())
         if not result.ok:

@@ -8,7 +8,7 @@ from enum import Enum
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_babel import gettext
 from flask_login import current_user, login_required
 
@@ -26,6 +26,7 @@ from surveyapp.services.access import (
     Scope,
     scope_for,
 )
+from surveyapp.services.collection.tables import Table, TableLimits, open_table
 from surveyapp.services.errors import N_, InvalidInput, ServiceError
 from surveyapp.services.feedback import cases
 
@@ -85,6 +86,16 @@ def posted_choice(name: str, options: Mapping[str, T]) -> T:
     if value not in options:
         raise ServiceError(N_("Giá trị của trường “%(field)s” không hợp lệ."), field=name)
     return options[value]
+
+
+def uploaded_table(upload: Any) -> Table:
+    """The table in an upload form's file, within the configured limits (InvalidInput if it is
+    not a readable CSV/XLSX)."""
+    return open_table(
+        upload.file.data.filename or "",
+        upload.file.data.stream,
+        TableLimits.from_config(current_app.config),
+    )
 
 
 def commit_or_form_error(form: Any, action: Callable[[], object]) -> bool:

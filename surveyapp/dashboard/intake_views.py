@@ -14,13 +14,12 @@ from sqlalchemy.exc import IntegrityError
 
 from surveyapp.clock import now
 from surveyapp.dashboard import bp
-from surveyapp.dashboard.common import commit_or_form_error, requires, scope
+from surveyapp.dashboard.common import commit_or_form_error, requires, scope, uploaded_table
 from surveyapp.dashboard.forms import DossierUploadForm, IntakeTokenForm, StaffForm, UploadForm
 from surveyapp.db import get_session
 from surveyapp.security import accepts_files
 from surveyapp.services.access import Permission, get_visible_unit, visible_units
 from surveyapp.services.accounts import api_tokens
-from surveyapp.services.collection.tables import TableLimits, open_table
 from surveyapp.services.errors import N_, ServiceError
 from surveyapp.services.intake import files
 from surveyapp.services.intake.dossiers import IntakeOptions, intake_log
@@ -148,11 +147,7 @@ def upload_dossiers() -> ResponseReturnValue:
         return _intake_page(form, upload, errors=errors), 422
     queue = current_app.extensions["surveyapp.queue"]
     try:
-        table = open_table(
-            upload.file.data.filename,
-            upload.file.data.stream,
-            TableLimits.from_config(current_app.config),
-        )
+        table = uploaded_table(upload)
         options = IntakeOptions.from_config(current_app.config, "file")
         result = files.import_dossiers(db, scope(), table, options, now(), None, queue.offer)
     except ServiceError as error:
@@ -244,11 +239,7 @@ def upload_staff() -> ResponseReturnValue:
         errors = [e for messages in upload.errors.values() for e in messages]
         return _staff_page(form, upload, errors), 422
     try:
-        table = open_table(
-            upload.file.data.filename,
-            upload.file.data.stream,
-            TableLimits.from_config(current_app.config),
-        )
+        table = uploaded_table(upload)
         result = staff.load_staff(db, table, scope(), now())
     except ServiceError as error:
         db.rollback()
@@ -299,11 +290,7 @@ def upload_catalogue() -> ResponseReturnValue:
     errors: list[str] = []
     if upload.validate_on_submit():
         try:
-            table = open_table(
-                upload.file.data.filename,
-                upload.file.data.stream,
-                TableLimits.from_config(current_app.config),
-            )
+            table = uploaded_table(upload)
             result = catalogue.load_catalogue(db, table, scope(), now())
         except ServiceError as error:
             db.rollback()

@@ -13,7 +13,7 @@ from flask_babel import gettext
 
 from surveyapp.clock import now
 from surveyapp.dashboard import bp
-from surveyapp.dashboard.common import commit_or_form_error, requires, scope
+from surveyapp.dashboard.common import commit_or_form_error, requires, scope, uploaded_table
 from surveyapp.dashboard.forms import (
     CampaignForm,
     FieldForm,
@@ -29,7 +29,6 @@ from surveyapp.public.forms import posted_answers, survey_form_class
 from surveyapp.security import accepts_files
 from surveyapp.services.access import Permission, get_visible_unit, visible_units
 from surveyapp.services.collection import imports, submissions, targets
-from surveyapp.services.collection.tables import TableLimits, open_table
 from surveyapp.services.errors import DefinitionError, InvalidInput, ServiceError
 from surveyapp.services.instruments import definitions, publishing
 from surveyapp.services.org import campaigns as campaign_service
@@ -94,11 +93,7 @@ def upload_units() -> ResponseReturnValue:
         try:
             result = imports.load_units(
                 db,
-                open_table(
-                    upload.file.data.filename,
-                    upload.file.data.stream,
-                    TableLimits.from_config(current_app.config),
-                ),
+                uploaded_table(upload),
                 scope(),
             )
         except ServiceError as error:
@@ -279,11 +274,7 @@ def import_responses() -> ResponseReturnValue:
                     stream=Stream(form.stream.data),
                     ignore_extra_columns=form.ignore_extra.data,
                 )
-                table = open_table(
-                    form.file.data.filename or "",
-                    form.file.data.stream,
-                    TableLimits.from_config(current_app.config),
-                )
+                table = uploaded_table(form)
                 result = imports.import_responses(db, table, options)
             except ServiceError as error:
                 db.rollback()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from surveyapp.models import (
@@ -275,11 +275,3 @@ def erase_contacts(session: Session, now: datetime, keep: timedelta) -> int:
         execution_options={"synchronize_session": False},
     )
     return int(getattr(done, "rowcount", 0) or 0)
-
-
-def counts(session: Session, dossier_ids: Sequence[int] | None = None) -> dict[str, int]:
-    """Invitations per status (of some dossiers)."""
-    query = select(Invitation.status, func.count()).group_by(Invitation.status)
-    if dossier_ids is not None:
-        query = query.where(Invitation.dossier_id.in_(dossier_ids))
-    return {status.value: int(n) for status, n in session.execute(query)}
