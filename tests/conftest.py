@@ -101,13 +101,18 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     monkeypatch.setenv("SURVEYAPP_INSTANCE_PATH", str(tmp_path / "instance"))
 
 
+_MADE: list[Flask] = []
+
+
 @pytest.fixture(autouse=True)
 def _no_stray_workers() -> Iterator[None]:
-    """Worker threads of an app a test started stop with the test: none acts on the next test's
-    data (the PostgreSQL schema is shared)."""
+    """Every app a test made is closed with the test: no worker thread acts on the next test's
+    data (the PostgreSQL schema is shared) and no connection is left for the garbage collector."""
     yield
     from surveyapp.queue import stop_embedded
 
+    while _MADE:
+        close_app(_MADE.pop())
     stop_embedded()
 
 
@@ -150,11 +155,14 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
         "CLOCK": lambda: NOW,
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    _MADE.append(app)
+    return app
 
 
 def close_app(app: Flask) -> None:
-    """Let in-process queue workers finish their jobs, then close the app's connections."""
+    """Let in-process queue workers finish their jobs, then close the app's connections (again
+    harmless)."""
     app.extensions["surveyapp.queue"].stop()
     app.extensions["surveyapp.engine"].dispose()
 
