@@ -19,7 +19,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import AnyOf, InputRequired, Length, NumberRange, Optional
 
 REQUIRED = _l("Vui lòng nhập thông tin này.")
 
@@ -174,6 +174,16 @@ class StaffForm(FlaskForm):
     unit = SelectField(_l("Đơn vị"))
     email = EmailField(_l("Tài khoản (email), nếu có"), validators=[Optional(), Length(max=254)])
     active = BooleanField(_l("Đang làm việc"), default=True)
+
+
+class AliasForm(FlaskForm):
+    """Map a code dossiers carry to the catalogue entry it stands for."""
+
+    kind = StringField(_l("Loại"), validators=[AnyOf(["field", "procedure"])])
+    code = StringField(_l("Mã"), validators=[InputRequired(REQUIRED), Length(max=60)])
+    target = StringField(
+        _l("Mã trong danh mục"), validators=[InputRequired(REQUIRED), Length(max=60)]
+    )
 
 
 class DossierUploadForm(UploadForm):

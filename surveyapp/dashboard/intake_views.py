@@ -15,7 +15,13 @@ from sqlalchemy.exc import IntegrityError
 from surveyapp.clock import now
 from surveyapp.dashboard import bp
 from surveyapp.dashboard.common import commit_or_form_error, requires, scope, uploaded_table
-from surveyapp.dashboard.forms import DossierUploadForm, IntakeTokenForm, StaffForm, UploadForm
+from surveyapp.dashboard.forms import (
+    AliasForm,
+    DossierUploadForm,
+    IntakeTokenForm,
+    StaffForm,
+    UploadForm,
+)
 from surveyapp.db import get_session
 from surveyapp.security import accepts_files
 from surveyapp.services.access import Permission, get_visible_unit, visible_units
@@ -104,12 +110,17 @@ def intake() -> ResponseReturnValue:
 
 
 def _intake_page(
-    form: IntakeTokenForm,
-    upload: DossierUploadForm,
+    form: IntakeTokenForm | None = None,
+    upload: DossierUploadForm | None = None,
     created: str | None = None,
     errors: list[str] | None = None,
 ) -> str:
     db = get_session()
+    if form is None:
+        form = IntakeTokenForm(prefix="token", formdata=None)
+        form.unit.choices = _unit_choices()
+    if upload is None:
+        upload = DossierUploadForm(prefix="file", formdata=None)
     return render_template(
         "dashboard/intake.html",
         form=form,
@@ -119,8 +130,48 @@ def _intake_page(
         tokens=api_tokens.intake_tokens(db, scope()),
         batches=intake_log(db, scope()),
         unknown=catalogue.unknown_codes(db, scope()),
+        aliases=catalogue.list_aliases(db),
         moment=now(),
     )
+
+
+@bp.post("/intake/aliases")
+@requires(Permission.WRITE_DOSSIERS)
+@requires(Permission.MANAGE_SETUP)
+def map_code() -> ResponseReturnValue:
+    """Map an unknown code to the field or procedure it stands for."""
+    db = get_session()
+    form = AliasForm()
+    if not form.validate_on_submit():
+        errors = [f"{form[name].label.text}: {e}" for name, es in form.errors.items() for e in es]
+        return _intake_page(errors=errors), 422
+    try:
+        alias = catalogue.map_code(
+            db, scope(), form.kind.data, form.code.data, form.target.data, now()
+        )
+    except ServiceError as error:
+        db.rollback()
+        return _intake_page(errors=[error.render(gettext)]), error.status_code
+    db.commit()
+    flash(
+        gettext(
+            "Hồ sơ mang mã %(code)s được tính vào %(target)s.",
+            code=alias.code,
+            target=alias.target_code,
+        ),
+        "success",
+    )
+    return redirect(url_for("dashboard.intake"), 303)
+
+
+@bp.post("/intake/aliases/<id:alias_id>/remove")
+@requires(Permission.WRITE_DOSSIERS)
+@requires(Permission.MANAGE_SETUP)
+def remove_alias(alias_id: int) -> ResponseReturnValue:
+    catalogue.remove_alias(get_session(), scope(), alias_id, now())
+    get_session().commit()
+    flash(gettext("Đã gỡ ánh xạ mã."), "success")
+    return redirect(url_for("dashboard.intake"), 303)
 
 
 @bp.post("/intake/tokens/<id:token_id>/revoke")
@@ -140,11 +191,9 @@ def upload_dossiers() -> ResponseReturnValue:
     """A file exported by a one-stop system; all rows or none unless the official asks."""
     db = get_session()
     upload = DossierUploadForm(prefix="file")
-    form = IntakeTokenForm(prefix="token", formdata=None)
-    form.unit.choices = _unit_choices()
     if not upload.validate_on_submit():
         errors = [e for messages in upload.errors.values() for e in messages]
-        return _intake_page(form, upload, errors=errors), 422
+        return _intake_page(upload=upload, errors=errors), 422
     queue = current_app.extensions["surveyapp.queue"]
     try:
         table = uploaded_table(upload)
@@ -152,16 +201,16 @@ def upload_dossiers() -> ResponseReturnValue:
         result = files.import_dossiers(db, scope(), table, options, now(), None, queue.offer)
     except ServiceError as error:
         db.rollback()
-        return _intake_page(form, upload, errors=[error.render(gettext)]), 422
+        return _intake_page(upload=upload, errors=[error.render(gettext)]), 422
     except IntegrityError:
         db.rollback()
         message = gettext("Các hồ sơ này đang được ghi bởi một yêu cầu khác; hãy gửi lại.")
-        return _intake_page(form, upload, errors=[message]), 409
+        return _intake_page(upload=upload, errors=[message]), 409
     if result.errors and not upload.keep_good_rows.data:
         db.rollback()
         errors = [str(e) for e in result.errors[:200]]
         errors.append(gettext("Không nhập dòng nào (%(n)s dòng lỗi).", n=len(result.errors)))
-        return _intake_page(form, upload, errors=errors), 422
+        return _intake_page(upload=upload, errors=errors), 422
     db.commit()
     if result.invited:
         queue.invite_soon()

@@ -3,7 +3,7 @@
 from surveyapp.models.audit import AuditEntry
 from surveyapp.models.campaign import Campaign, campaign_units
 from surveyapp.models.case import OPEN_STATUSES, Case, CaseNote, CaseStatus
-from surveyapp.models.catalog import Dossier, Procedure, ServiceField, Staff
+from surveyapp.models.catalog import CatalogueAlias, Dossier, Procedure, ServiceField, Staff
 from surveyapp.models.enums import (
     Channel,
     DossierStatus,
@@ -39,6 +39,7 @@ __all__ = [
     "AnswerCount",
     "AuditEntry",
     "Campaign",
+    "CatalogueAlias",
     "Case",
     "CaseNote",
     "CaseStatus",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyapp.db import Base, utcnow
@@ -40,6 +40,40 @@ class Procedure(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
 
     service_field: Mapped[ServiceField] = relationship(back_populates="procedures")
+
+
+class CatalogueAlias(Base):
+    """A code a one-stop system sends for a field (``kind`` "field") or a procedure the catalogue
+    knows by another code, mapped by an official: its dossiers count under the catalogue entry."""
+
+    __tablename__ = "catalogue_aliases"
+    __table_args__ = (
+        UniqueConstraint("kind", "code"),
+        CheckConstraint(
+            "(kind = 'field' AND service_field_id IS NOT NULL AND procedure_id IS NULL)"
+            " OR (kind = 'procedure' AND procedure_id IS NOT NULL AND service_field_id IS NULL)",
+            name="one_target",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    code: Mapped[str] = mapped_column(String(60))
+    service_field_id: Mapped[int | None] = mapped_column(
+        ForeignKey("service_fields.id", ondelete="CASCADE"), index=True
+    )
+    procedure_id: Mapped[int | None] = mapped_column(
+        ForeignKey("procedures.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    service_field: Mapped[ServiceField | None] = relationship()
+    procedure: Mapped[Procedure | None] = relationship()
+
+    @property
+    def target_code(self) -> str:
+        target = self.service_field or self.procedure
+        return target.code if target else ""
 
 
 class Staff(Base):

@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from surveyapp.models import Dossier, Invitation, Staff
+from surveyapp.models import AuditEntry, CatalogueAlias, Dossier, Invitation, Staff
 from tests.conftest import NOW, signed_in
 from tests.factories import make_dossier
 
@@ -181,3 +181,87 @@ def test_the_staff_register_and_the_catalogue_pages(
     assert "Đăng ký khai sinh" not in par.client.get("/dashboard/procedures?q=ket+hon").get_data(
         as_text=True
     )
+
+
+def test_an_unknown_code_is_mapped_to_the_catalogue_entry_it_stands_for(
+    app: Flask, session: Session, world: dict
+) -> None:
+    par = signed_in(app, "par@x.vn")
+
+    def post(url: str, data: dict, page: str = "/dashboard/intake") -> object:
+        prefix = (
+            "catalogue-" if page == "/dashboard/procedures" else "file-" if "upload" in url else ""
+        )
+        return par.client.post(url, data={f"{prefix}csrf_token": par.csrf(page), **data})
+
+    def upload(content: str) -> object:
+        return post(
+            "/dashboard/intake/upload", {"file-file": (io.BytesIO(content.encode()), "h.csv")}
+        )
+
+    assert (
+        post(
+            "/dashboard/procedures/upload",
+            {"catalogue-file": (io.BytesIO(CATALOGUE.encode()), "c.csv")},
+            "/dashboard/procedures",
+        ).status_code
+        == 303
+    )
+    assert upload(CSV).status_code == 303  # HS-A names procedure P1, unknown to the catalogue
+    listed = par.client.get("/dashboard/intake").get_data(as_text=True)
+    assert 'name="code" value="P1"' in listed
+
+    missing = post(
+        "/dashboard/intake/aliases", {"kind": "procedure", "code": "P1", "target": "NOPE"}
+    )
+    assert missing.status_code == 422
+    assert "Danh mục không có mã NOPE." in missing.get_data(as_text=True)
+    known = post(
+        "/dashboard/intake/aliases", {"kind": "procedure", "code": "HT.1", "target": "HT.1"}
+    )
+    assert known.status_code == 409
+    mapped = post(
+        "/dashboard/intake/aliases", {"kind": "procedure", "code": "P1", "target": "HT.1"}
+    )
+    assert mapped.status_code == 303
+    session.expire_all()
+    dossier = session.scalar(select(Dossier).where(Dossier.code == "HS-A"))
+    assert (dossier.procedure.code, dossier.service_field.code) == ("HT.1", "HT")
+    assert dossier.procedure_code == "P1"  # kept as the one-stop system sent it
+    page = par.client.get("/dashboard/intake").get_data(as_text=True)
+    assert 'name="code" value="P1"' not in page
+    assert "Gỡ ánh xạ P1" in page
+
+    # A dossier sent later with the same code is linked on arrival.
+    later = CSV.replace("HS-A", "HS-C")
+    assert upload(later).status_code == 303
+    session.expire_all()
+    assert session.scalar(select(Dossier).where(Dossier.code == "HS-C")).procedure.code == "HT.1"
+    # The catalogue cannot take the mapped code as a procedure of its own while mapped.
+    clash = post(
+        "/dashboard/procedures/upload",
+        {"catalogue-file": (io.BytesIO(f"{CATALOGUE}HT,Hộ tịch,P1,Khác\n".encode()), "c.csv")},
+        "/dashboard/procedures",
+    )
+    assert clash.status_code == 422
+    assert "mã P1 đang được ánh xạ tới HT.1" in clash.get_data(as_text=True)
+
+    alias_id = session.scalar(select(CatalogueAlias.id))
+    assert post(f"/dashboard/intake/aliases/{alias_id}/remove", {}).status_code == 303
+    session.expire_all()
+    assert session.scalar(select(func.count()).where(Dossier.procedure_id.isnot(None))) == 0
+    assert 'name="code" value="P1"' in par.client.get("/dashboard/intake").get_data(as_text=True)
+    actions = set(session.scalars(select(AuditEntry.action)))
+    assert {"catalogue.alias", "catalogue.unalias"} <= actions
+    # A unit manager may not map codes.
+    manager = signed_in(app, "manager@x.vn")
+    refused = manager.client.post(
+        "/dashboard/intake/aliases",
+        data={
+            "csrf_token": manager.csrf("/dashboard/staff"),
+            "kind": "procedure",
+            "code": "P1",
+            "target": "HT.1",
+        },
+    )
+    assert refused.status_code == 403

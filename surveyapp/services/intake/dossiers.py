@@ -28,6 +28,7 @@ from surveyapp.models import (
 )
 from surveyapp.services.access import Permission, Scope
 from surveyapp.services.intake.records import Parsed, Problem, parse
+from surveyapp.services.org import catalogue
 
 FUTURE_SKEW = timedelta(minutes=10)  # clocks of the one-stop system and ours may differ a little
 # What a record sets, compared to tell "updated" from "unchanged".
@@ -200,13 +201,16 @@ class _Lookup:
         }
         self.units = self._by_code(Unit, unit_codes)
         self.counters = self._by_code(Counter, {r.counter_code for r in records if r.counter_code})
-        self.fields = self._ids(ServiceField, {r.field_code for r in records if r.field_code})
-        self.procedures = {
-            p.code: p
-            for p in self._chunks(
-                Procedure, {r.procedure_code for r in records if r.procedure_code}
-            )
-        }
+        field_codes = {r.field_code for r in records if r.field_code}
+        self.fields = self._ids(ServiceField, field_codes)
+        procedure_codes = {r.procedure_code for r in records if r.procedure_code}
+        self.procedures = {p.code: p for p in self._chunks(Procedure, procedure_codes)}
+        # Codes the catalogue knows by another code, as an official mapped them.
+        if missing := field_codes - self.fields.keys():
+            aliased = catalogue.resolve_aliases(session, "field", missing)
+            self.fields.update({code: field.id for code, field in aliased.items()})
+        if missing := procedure_codes - self.procedures.keys():
+            self.procedures.update(catalogue.resolve_aliases(session, "procedure", missing))
         self.staff = self._ids(Staff, {r.staff_code for r in records if r.staff_code})
         self.dossiers: dict[str, Dossier] = {}
         self.load_dossiers([r.code for r in records])
