@@ -14,11 +14,11 @@ from surveyapp.services.errors import N_, InvalidInput
 from surveyapp.services.feedback import cases
 from surveyapp.services.org import catalogue, units
 from surveyapp.services.periods import parse_period
-from surveyapp.services.reporting.counts import Filters
+from surveyapp.services.reporting.counts import Attribution, Filters
 from surveyapp.services.reporting.dashboards import Query
 from surveyapp.services.validation import parse_id
 
-Choice = TypeVar("Choice", Stream, Channel, RespondentType)
+Choice = TypeVar("Choice", Stream, Channel, RespondentType, Attribution)
 Args = Mapping[str, str]
 
 
@@ -55,9 +55,15 @@ def report_query(session: Session, args: Args, default_period: str | None) -> Qu
             _choice(args, "channel", Channel),
             field_id,
             _choice(args, "respondent_type", RespondentType),
+            attribution(args),
         ),
         (args.get("instrument") or "").strip()[:40] or None,
     )
+
+
+def attribution(args: Args) -> Attribution:
+    """Whom ratings and dossiers count for: the handling unit (default) or the receiving place."""
+    return _choice(args, "attribution", Attribution) or Attribution.HANDLING
 
 
 def inbox_filters(session: Session, scope: Scope, args: Args) -> cases.CaseFilters:

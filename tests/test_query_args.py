@@ -9,6 +9,7 @@ from surveyapp.models import CaseStatus, Channel, Stream
 from surveyapp.query_args import inbox_filters, report_query
 from surveyapp.services.access import SYSTEM
 from surveyapp.services.errors import InvalidInput, NotFound
+from surveyapp.services.reporting.counts import Attribution
 
 
 def test_report_filters_reject_unknown_values(session: Session, world: dict) -> None:
@@ -24,6 +25,10 @@ def test_report_filters_reject_unknown_values(session: Session, world: dict) -> 
     assert query.stream is Stream.OFFICIAL
     assert query.filters.channel is Channel.QR
     assert query.period.label == "2026-Q2"
+    assert query.filters.attribution is Attribution.HANDLING
+    by_place = report_query(session, {"attribution": "receiving"}, "2026")
+    assert by_place.filters.attribution is Attribution.RECEIVING
+    assert by_place.filters.any  # counted from the raw answers, joined to the dossiers
 
 
 def test_inbox_filters(session: Session, world: dict) -> None:

@@ -121,6 +121,7 @@ def unit_indices(code: str) -> ResponseReturnValue:
             "channel": filters.channel.value if filters.channel else None,
             "field": request.args.get("field") or None,
             "respondent_type": filters.respondent_type.value if filters.respondent_type else None,
+            "attribution": filters.attribution.value,
         },
         rules_version=view.rules.version,
         sipas=view.sipas.as_dict(),

@@ -12,6 +12,7 @@ from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
+from surveyapp import query_args
 from surveyapp.clock import now
 from surveyapp.dashboard import bp
 from surveyapp.dashboard.common import commit_or_form_error, requires, scope, uploaded_table
@@ -26,13 +27,13 @@ from surveyapp.db import get_session
 from surveyapp.security import accepts_files
 from surveyapp.services.access import Permission, get_visible_unit, visible_units
 from surveyapp.services.accounts import api_tokens
-from surveyapp.services.errors import N_, ServiceError
+from surveyapp.services.errors import ServiceError
 from surveyapp.services.intake import files
 from surveyapp.services.intake.dossiers import IntakeOptions, intake_log
 from surveyapp.services.org import catalogue, staff
 from surveyapp.services.periods import parse_period
 from surveyapp.services.reporting import dossiers
-from surveyapp.services.reporting.dossiers import CountBy, Timeliness
+from surveyapp.services.reporting.dossiers import Timeliness
 from surveyapp.services.validation import parse_id
 
 
@@ -57,18 +58,16 @@ def dossier_figures() -> ResponseReturnValue:
     period = parse_period(
         ((request.args.get("period") or "").strip() or str(now().astimezone(zone).year))[:40]
     )
-    by = (request.args.get("by") or CountBy.HANDLING.value).strip()
-    if by not in {c.value for c in CountBy}:
-        raise ServiceError(N_("Giá trị của trường “%(field)s” không hợp lệ."), field="by")
+    attribution = query_args.attribution(request.args)
     figures = dossiers.dossier_figures(
-        db, unit, period, current_app.config["TIMEZONE"], CountBy(by)
+        db, unit, period, current_app.config["TIMEZONE"], attribution
     )
     return render_template(
         "dashboard/dossiers.html",
         unit=unit,
         units=visible_units(db, scope()),
         period=period,
-        by=CountBy(by),
+        attribution=attribution,
         figures=figures,
         Timeliness=Timeliness,
     )

@@ -122,7 +122,20 @@ def test_figures_search_and_a_dossier_page_within_scope(
     other = session.scalar(select(Dossier.id).where(Dossier.code == "OTHER"))
     assert manager.client.get(f"/dashboard/dossiers/{other}").status_code == 404
     assert manager.client.get("/dashboard/dossiers?unit=P.D2").status_code == 404
-    assert manager.client.get("/dashboard/dossiers?by=sideways").status_code == 400
+    sideways = manager.client.get("/dashboard/dossiers?attribution=sideways")
+    assert sideways.status_code == 422
+    assert "Giá trị &#39;sideways&#39; của attribution không hợp lệ" in sideways.get_data(
+        as_text=True
+    )
+    # A dossier D2 handles, received at D1's service centre, counts for D1 by receiving place.
+    make_dossier(session, d2, "VIA", receiving_unit=d1)
+    session.commit()
+
+    def returned(query: str) -> str:
+        page = manager.client.get(f"/dashboard/dossiers?period=2026{query}").get_data(as_text=True)
+        return re.search(r"Trả kết quả trong kỳ</dt><dd>(\d+)", page).group(1)
+
+    assert (returned(""), returned("&attribution=receiving")) == ("3", "4")
 
 
 def test_the_staff_register_and_the_catalogue_pages(

@@ -19,7 +19,7 @@ from surveyapp.services.errors import InvalidInput
 from surveyapp.services.org.staff import save_staff
 from surveyapp.services.periods import months_of, parse_period, previous_period, trailing_months
 from surveyapp.services.reporting import dashboards, ranking, tt01
-from surveyapp.services.reporting.counts import Filters
+from surveyapp.services.reporting.counts import Attribution, Filters
 from tests.conftest import NOW
 from tests.factories import (
     build_world,
@@ -235,3 +235,47 @@ def test_tt01_scores_per_agency_and_official_with_minimum(session: Session) -> N
     agency_scores = {s.code: s.score for s in agency.result.indicators}
     assert agency_scores["T1"] == Decimal("1.3")
     assert agency.band is not None
+
+
+def test_ratings_counted_for_the_receiving_place_on_request(session: Session, world: dict) -> None:
+    """A service centre at D1 received a dossier that D2 handles (Nghị định 118/2025/NĐ-CP)."""
+    d1, d2 = world["units"]["d1"], world["units"]["d2"]
+    make_campaign(session, [world["units"]["p"]], code="OFF-2026", stream=Stream.OFFICIAL)
+    dossier = make_dossier(session, d2, code="HS-TTPV", receiving_unit=d1)
+    rules = Rules(timezone=TZ)
+    accept_submission(
+        session,
+        target=dossier_target(session, dossier, NOW, TZ),
+        channel=Channel.LINK,
+        submission=Submission(idempotency_key="ttpv", answers=full_answers(5)),
+        now=NOW,
+        rules=rules,
+    )
+    session.commit()
+
+    def view(unit: object, attribution: Attribution) -> dashboards.UnitDashboard:
+        query = dashboards.Query(parse_period("2026"), filters=Filters(attribution=attribution))
+        return dashboards.unit_dashboard(
+            session, unit, query, scope=SYSTEM, timezone=TZ, rules=OPEN
+        )
+
+    # By default the rating counts for D2, which handles the dossier; D1 keeps its 3 ratings.
+    assert (view(d1, Attribution.HANDLING).sipas.n, view(d2, Attribution.HANDLING).sipas.n) == (
+        3,
+        3,
+    )
+    assert view(d1, Attribution.HANDLING).sipas.index.value == Fraction(65)
+    by_place = view(d1, Attribution.RECEIVING)
+    # D1 by receiving place: S15 2 of 4, every other item 3 of 4. TC = (2/4 + 3 × 3/4) / 4
+    # = 11/16; the other four elements 3/4; SIPAS = (11/16 + 4 × 3/4) / 5 = 59/80 = 73.75 %.
+    assert by_place.sipas.n == 4
+    assert by_place.sipas.index.value == Fraction(7375, 100)
+    assert dict(by_place.channels) == {Channel.QR: 3, Channel.LINK: 1}
+    assert view(d2, Attribution.RECEIVING).sipas.n == 2
+    # The province holds both places: the same figure either way.
+    p = world["units"]["p"]
+    assert view(p, Attribution.RECEIVING).sipas.index == view(p, Attribution.HANDLING).sipas.index
+    # Yamane's N follows the attribution: the returned dossier was received at D1.
+    assert [g.population for g in by_place.progress] == [
+        g.population + 1 for g in view(d1, Attribution.HANDLING).progress
+    ]

@@ -89,6 +89,10 @@ def test_unit_dashboard_shows_figures_and_accessible_charts(app: Flask, world: d
         ("period=2026&field=NOPE", "Không có lĩnh vực NOPE"),
         ("period=2026&stream=x", "của stream không hợp lệ"),
         ("period=2026&instrument=NOPE", "Không có phiếu khảo sát NOPE"),
+        (
+            "period=2026&attribution=counter",
+            "Giá trị &#39;counter&#39; của attribution không hợp lệ",
+        ),
     ],
 )
 def test_bad_dashboard_parameters_are_a_clear_422(
@@ -187,6 +191,14 @@ def test_api_with_a_token_matches_the_dashboard(app: Flask, world: dict) -> None
     assert payload["parent"]["of"] == "P"
     assert payload["channels"] == {"qr": 12}
     assert len(payload["trend"]) == 12
+    assert payload["filters"]["attribution"] == "handling"
+    # No dossier here was received elsewhere: by receiving place the same figure.
+    by_place = api.get(
+        "/api/v1/units/P.D1/indices?period=2026&attribution=receiving", headers=headers
+    )
+    validate(by_place.get_json(), "/units/{code}/indices")
+    assert by_place.get_json()["filters"]["attribution"] == "receiving"
+    assert by_place.get_json()["sipas"] == payload["sipas"]
     # Scope: the manager of D1 cannot read D2; bad input and missing auth are clear.
     assert api.get("/api/v1/units/P.D2/indices?period=2026", headers=headers).status_code == 404
     missing = api.get("/api/v1/units/P.D1/indices", headers=headers)

@@ -3,10 +3,12 @@ rollup cannot answer, from the raw answers; frequency tables handed to analysis/
 
 from __future__ import annotations
 
+import enum
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -84,6 +86,24 @@ def counts_by_unit(
     return out
 
 
+class Attribution(enum.StrEnum):
+    """Which unit a rating counts for. By default the dossier's handling unit (DonViXuLy), as the
+    SIPAS methodology rates the agency that settles the procedure; since Nghị định 118/2025/NĐ-CP
+    a service centre may receive dossiers that others handle, and a report can count the ratings
+    for the place that received them instead (the dossier's receiving unit; a rating without a
+    dossier, or of a dossier received where it is handled, stays with its own unit)."""
+
+    HANDLING = "handling"
+    RECEIVING = "receiving"
+
+    def unit_of(self, own: Any) -> Any:
+        """The unit column a row counts for: ``own`` (``Dossier.unit_id``, or a response's unit
+        joined to its dossier) or, by receiving place, the dossier's receiving unit if any."""
+        if self is Attribution.RECEIVING:
+            return func.coalesce(Dossier.receiving_unit_id, own)
+        return own
+
+
 @dataclass(frozen=True)
 class Filters:
     """Filters the rollup does not hold; any of them makes counting read the raw answers."""
@@ -91,12 +111,18 @@ class Filters:
     channel: Channel | None = None
     service_field_id: int | None = None
     respondent_type: RespondentType | None = None
+    attribution: Attribution = Attribution.HANDLING
 
     @property
     def any(self) -> bool:
-        return any(
+        return self.attribution is Attribution.RECEIVING or any(
             v is not None for v in (self.channel, self.service_field_id, self.respondent_type)
         )
+
+    @property
+    def unit_column(self) -> Any:
+        """The unit a response counts for under this attribution."""
+        return self.attribution.unit_of(Response.unit_id)
 
 
 def filter_responses(
@@ -109,8 +135,10 @@ def filter_responses(
 ) -> AnySelect:
     """Reportable responses of the units in the period (local days for a custom range), with the
     stream and the extra filters applied; ``query`` selects from ``responses``."""
+    if filters.attribution is Attribution.RECEIVING or filters.service_field_id is not None:
+        query = query.outerjoin(Dossier, Dossier.id == Response.dossier_id)
     query = query.where(
-        Response.unit_id.in_(unit_ids),
+        filters.unit_column.in_(unit_ids),
         Response.status == ResponseStatus.REPORTABLE,
         Response.period.between(period.first_month, period.last_month),
     )
@@ -124,9 +152,7 @@ def filter_responses(
     if filters.respondent_type is not None:
         query = query.where(Response.respondent_type == filters.respondent_type)
     if filters.service_field_id is not None:
-        query = query.join(Dossier, Dossier.id == Response.dossier_id).where(
-            Dossier.service_field_id == filters.service_field_id
-        )
+        query = query.where(Dossier.service_field_id == filters.service_field_id)
     return query
 
 
@@ -142,8 +168,9 @@ def counts_by_unit_filtered(
 ) -> Counts:
     """The same table as ``counts_by_unit``, counted from the raw answers with extra filters
     (channel, service field of the dossier, respondent type) or over a custom range of days
-    (local dates in ``timezone``); one GROUP BY in the database."""
-    key = Response.unit_id if by == "unit" else Response.period
+    (local dates in ``timezone``) or attributed to the receiving place; one GROUP BY in the
+    database."""
+    key = filters.unit_column if by == "unit" else Response.period
     query = filter_responses(
         select(key, Answer.item_id, Answer.value, func.count())
         .select_from(Response)

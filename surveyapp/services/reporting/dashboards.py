@@ -342,12 +342,13 @@ def sample_progress(
     if not campaigns:
         return []
     start, end = query.period.bounds(timezone)
+    place = query.filters.attribution.unit_of(Dossier.unit_id)
     population = int(
         session.scalar(
             select(func.count())
             .select_from(Dossier)
             .where(
-                Dossier.unit_id.in_(unit_ids),
+                place.in_(unit_ids),
                 Dossier.returned_at >= start,
                 Dossier.returned_at < end,
             )

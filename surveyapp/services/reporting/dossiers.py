@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from surveyapp.models import (
@@ -29,11 +29,7 @@ from surveyapp.services.access import Scope
 from surveyapp.services.errors import N_, NotFound
 from surveyapp.services.org import units
 from surveyapp.services.periods import Period
-
-
-class CountBy(enum.StrEnum):
-    HANDLING = "handling"  # DonViXuLy: the unit responsible for the result (the default)
-    RECEIVING = "receiving"  # the centre or counter that received it (NĐ 118/2025/NĐ-CP)
+from surveyapp.services.reporting.counts import Attribution
 
 
 class Timeliness(enum.StrEnum):
@@ -87,23 +83,17 @@ class DossierFigures:
         return rated / sent if sent else None
 
 
-def _place(count_by: CountBy) -> ColumnElement[int]:
-    if count_by is CountBy.RECEIVING:
-        return func.coalesce(Dossier.receiving_unit_id, Dossier.unit_id)
-    return Dossier.unit_id  # type: ignore[return-value]
-
-
 def dossier_figures(
     session: Session,
     unit: Unit,
     period: Period,
     timezone: str,
-    count_by: CountBy = CountBy.HANDLING,
+    count_by: Attribution = Attribution.HANDLING,
 ) -> DossierFigures:
     """The figures of ``unit``'s subtree (the caller checked the scope covers ``unit``)."""
     ids = units.subtree_ids(session, unit)
     start, end = period.bounds(timezone)
-    place = _place(count_by).in_(ids)
+    place = count_by.unit_of(Dossier.unit_id).in_(ids)
 
     def count(*where: Any) -> int:
         return int(
