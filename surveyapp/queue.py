@@ -1,4 +1,5 @@
-"""Background work on a real job queue (Huey): dashboard exports and rating invitations.
+"""Background work on a real job queue (Huey): dashboard exports and dossier file uploads, and
+rating invitations.
 
 ``SURVEYAPP_QUEUE_URL`` picks the broker:
 
@@ -9,11 +10,11 @@
   command. ``flask --app wsgi worker`` works on it too.
 - ``sqlite:///path``: the same SQLite queue at a path of your choice.
 
-Jobs are durable in the broker; an export's own state (attempt, heartbeat, progress, file) is in
-the database, so a job left by a killed worker is taken over by the next (services.exports.jobs
-``recover``: at every worker's start and once a minute), and a web server serves the file
-whichever worker wrote it. Huey itself retries a run that failed on an unexpected error, with
-exponential backoff.
+Jobs are durable in the broker; an export's or upload's own state (attempt, heartbeat, progress,
+file, an upload's result) is in the database, so a job left by a killed worker is taken over by
+the next (services.exports.jobs ``recover``: at every worker's start and once a minute), and a
+web server serves the file whichever worker wrote it. Huey itself retries a run that failed on an
+unexpected error, with exponential backoff.
 
 Invitations live in the database too (services.invitations.delivery): a push of dossiers queues
 ``send-invitations`` at once, and it runs every minute as well (quiet hours, retries); each
@@ -27,7 +28,7 @@ import logging
 import tempfile
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,14 +43,18 @@ from sqlalchemy.orm import Session
 
 from surveyapp.clock import now
 from surveyapp.config import ConfigError
-from surveyapp.models import Dossier
+from surveyapp.models import Dossier, ExportJob
+from surveyapp.services.collection.tables import TableLimits
 from surveyapp.services.errors import N_, ServiceError
 from surveyapp.services.exports import jobs
+from surveyapp.services.intake import uploads
+from surveyapp.services.intake.dossiers import IntakeOptions
 from surveyapp.services.invitations import channels, delivery
 from surveyapp.services.invitations.settings import InviteSettings, SettingsError
 
 logger = logging.getLogger(__name__)
 FAILED = N_("Không tạo được tệp xuất.")
+UPLOAD_FAILED = N_("Không nạp được tệp; vui lòng nạp lại.")
 
 
 class _ThreadConsumer(Consumer):
@@ -234,10 +239,34 @@ def recover(app: Flask, queue: Queue, stale: timedelta | None = None) -> list[jo
     return again
 
 
+def _run_upload(
+    app: Flask, session: Session, job: ExportJob, attempt: int, record: Callable[..., None]
+) -> None:
+    """Import an uploaded dossier file (services.intake.uploads) and keep what it did."""
+    queue: Queue = app.extensions["surveyapp.queue"]
+    result, stored = uploads.run_upload(
+        session,
+        job,
+        options=IntakeOptions.from_config(app.config, "file"),
+        limits=TableLimits.from_config(app.config),
+        clock=now,
+        record=record,
+        commit=session.commit,
+        invite=queue.offer,
+    )
+    error = None if stored else "Không nhập dòng nào"
+    rows = sum(result.counts.values())
+    jobs.conclude(session, job.id, attempt, uploads.summary(result, stored), rows, now(), error)
+    session.commit()
+    if result.invited:
+        queue.invite_soon()
+
+
 def run_export(app: Flask, job_id: int, attempt: int, heartbeat: float, final: bool) -> None:
-    """Write one export for its attempt, beating its heartbeat, and store the file in the
-    database. A superseded attempt stops quietly; a bad request fails the job at once; an
-    unexpected error is raised for the queue to retry (and fails the job on the last try)."""
+    """Run one background job for its attempt (write an export and store the file in the
+    database, or import an uploaded dossier file), beating its heartbeat. A superseded attempt
+    stops quietly; a bad request fails the job at once; an unexpected error is raised for the
+    queue to retry (and fails the job on the last try)."""
     factory = app.extensions["surveyapp.sessionmaker"]
 
     def record(**values: Any) -> None:
@@ -264,11 +293,16 @@ def run_export(app: Flask, job_id: int, attempt: int, heartbeat: float, final: b
         beating = threading.Thread(target=beat, name=f"export-{job_id}-beat", daemon=True)
         beating.start()
         try:
-            with tempfile.TemporaryDirectory(prefix="surveyapp-export-") as folder:
-                path = Path(folder) / f"export.{job.params['format']}"
-                rows = jobs.write_export(session, job, path, app.config["TIMEZONE"], now, record)
-                jobs.finish(session, job_id, attempt, path, rows, now())
-                session.commit()
+            if job.kind == uploads.KIND:
+                _run_upload(app, session, job, attempt, record)
+            else:
+                with tempfile.TemporaryDirectory(prefix="surveyapp-export-") as folder:
+                    path = Path(folder) / f"export.{job.params['format']}"
+                    rows = jobs.write_export(
+                        session, job, path, app.config["TIMEZONE"], now, record
+                    )
+                    jobs.finish(session, job_id, attempt, path, rows, now())
+                    session.commit()
         except jobs.Superseded:
             session.rollback()
             logger.info("export job %s attempt %s was superseded", job_id, attempt)
@@ -280,7 +314,8 @@ def run_export(app: Flask, job_id: int, attempt: int, heartbeat: float, final: b
             session.rollback()
             logger.exception("export job %s failed", job_id)
             if final:
-                jobs.fail(session, job_id, attempt, FAILED, now())
+                message = UPLOAD_FAILED if job.kind == uploads.KIND else FAILED
+                jobs.fail(session, job_id, attempt, message, now())
             else:  # the queue tries again after a delay
                 jobs.release(session, job_id, attempt, now())
             session.commit()

@@ -10,7 +10,6 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
 
 from surveyapp import query_args
 from surveyapp.clock import now
@@ -27,9 +26,11 @@ from surveyapp.db import get_session
 from surveyapp.security import accepts_files
 from surveyapp.services.access import Permission, get_visible_unit, visible_units
 from surveyapp.services.accounts import api_tokens
+from surveyapp.services.collection.tables import TableLimits
 from surveyapp.services.errors import ServiceError
-from surveyapp.services.intake import files
-from surveyapp.services.intake.dossiers import IntakeOptions, intake_log
+from surveyapp.services.exports import jobs
+from surveyapp.services.intake import uploads
+from surveyapp.services.intake.dossiers import intake_log
 from surveyapp.services.org import catalogue, staff
 from surveyapp.services.periods import parse_period
 from surveyapp.services.reporting import dossiers
@@ -187,46 +188,38 @@ def revoke_intake_token(token_id: int) -> ResponseReturnValue:
 @requires(Permission.MANAGE_SETUP)
 @accepts_files("file-file")
 def upload_dossiers() -> ResponseReturnValue:
-    """A file exported by a one-stop system; all rows or none unless the official asks."""
+    """A file exported by a one-stop system: checked here, imported by a queue worker while its
+    status page shows the progress; all rows or none unless the official asks."""
     db = get_session()
     upload = DossierUploadForm(prefix="file")
     if not upload.validate_on_submit():
         errors = [e for messages in upload.errors.values() for e in messages]
         return _intake_page(upload=upload, errors=errors), 422
-    queue = current_app.extensions["surveyapp.queue"]
     try:
-        table = uploaded_table(upload)
-        options = IntakeOptions.from_config(current_app.config, "file")
-        result = files.import_dossiers(db, scope(), table, options, now(), None, queue.offer)
+        job = uploads.queue_upload(
+            db,
+            scope(),
+            upload.file.data.filename or "",
+            upload.file.data.stream.read(),
+            bool(upload.keep_good_rows.data),
+            TableLimits.from_config(current_app.config),
+            now(),
+        )
     except ServiceError as error:
         db.rollback()
         return _intake_page(upload=upload, errors=[error.render(gettext)]), 422
-    except IntegrityError:
-        db.rollback()
-        message = gettext("Các hồ sơ này đang được ghi bởi một yêu cầu khác; hãy gửi lại.")
-        return _intake_page(upload=upload, errors=[message]), 409
-    if result.errors and not upload.keep_good_rows.data:
-        db.rollback()
-        errors = [str(e) for e in result.errors[:200]]
-        errors.append(gettext("Không nhập dòng nào (%(n)s dòng lỗi).", n=len(result.errors)))
-        return _intake_page(upload=upload, errors=errors), 422
     db.commit()
-    if result.invited:
-        queue.invite_soon()
-    counts = result.counts
-    flash(
-        gettext(
-            "Hồ sơ: %(a)s mới, %(b)s cập nhật, %(c)s không đổi, %(d)s bị từ chối.",
-            a=counts["created"],
-            b=counts["updated"],
-            c=counts["unchanged"],
-            d=counts["refused"],
-        ),
-        "success",
-    )
-    for row_error in result.errors[:50]:
-        flash(gettext("Bỏ qua %(row)s", row=str(row_error)), "warning")
-    return redirect(url_for("dashboard.intake"), 303)
+    current_app.extensions["surveyapp.queue"].enqueue_export(job.id)
+    return redirect(url_for("dashboard.upload_status", job_id=job.id), 303)
+
+
+@bp.get("/intake/uploads/<id:job_id>")
+@requires(Permission.WRITE_DOSSIERS)
+def upload_status(job_id: int) -> ResponseReturnValue:
+    """An upload's progress while it runs (the page refreshes itself), then what it stored."""
+    job = jobs.get_job(get_session(), scope(), job_id, kinds=(uploads.KIND,))
+    current_app.extensions["surveyapp.queue"].wake()
+    return render_template("dashboard/upload_status.html", job=job, state=jobs.state_of(job))
 
 
 # --- The staff register ---------------------------------------------------------------------

@@ -23,9 +23,12 @@ class JobStatus(enum.StrEnum):
 
 
 class ExportJob(Base):
-    """A dashboard export run by a queue worker; its file is kept in ``export_files``, so any web
-    server can serve it. ``attempt`` numbers the runs: a run left by a killed worker is taken over
-    by a new attempt, and a superseded run stops."""
+    """A background job an official asked for, run by a queue worker: an export (``kind``
+    "scores" or "responses"), whose finished file is kept in ``export_files`` so that any web
+    server can serve it, or a dossier file upload (``kind`` "dossiers"), whose uploaded file is
+    kept there only until the job ends and whose ``result`` says what was stored. ``attempt``
+    numbers the runs: a run left by a killed worker is taken over by a new attempt, and a
+    superseded run stops."""
 
     __tablename__ = "export_jobs"
 
@@ -39,6 +42,7 @@ class ExportJob(Base):
     attempt: Mapped[int] = mapped_column(default=0, server_default="0")
     size: Mapped[int | None] = mapped_column(BigInteger)  # bytes of the finished file
     error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None]  # an upload's counts and refused rows
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
@@ -47,7 +51,8 @@ class ExportJob(Base):
 
 
 class ExportFile(Base):
-    """One part (at most PART_BYTES) of a finished export's file, in order."""
+    """One part (at most PART_BYTES) of a job's file, in order: a finished export's, or an
+    upload's until it has been read."""
 
     __tablename__ = "export_files"
     PART_BYTES = 1024 * 1024

@@ -11,8 +11,16 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from surveyapp.models import AuditEntry, CatalogueAlias, Dossier, Invitation, Staff
-from tests.conftest import NOW, signed_in
+from surveyapp.models import (
+    AuditEntry,
+    CatalogueAlias,
+    Dossier,
+    ExportFile,
+    ExportJob,
+    Invitation,
+    Staff,
+)
+from tests.conftest import NOW, signed_in, wait_for_job
 from tests.factories import make_dossier
 
 CATALOGUE = "MaLinhVuc,TenLinhVuc,MaTTHC,TenTTHC\nHT,Hộ tịch,HT.1,Đăng ký khai sinh\n"
@@ -20,6 +28,20 @@ CSV = (
     "MaHoSo,DonViXuLy,NgayTiepNhan,NgayHenTra,NgayTra,MaTTHC,SoDienThoai\n"
     "HS-A,P.D1,20260601080000,20260615170000,20260612100000,P1,0912345678\n"
 )
+
+
+def upload_file(auth: object, content: str, keep: bool = False) -> str:
+    """Upload a dossier file on the intake page; its status page once the job has ended."""
+    data = {
+        "file-csrf_token": auth.csrf("/dashboard/intake"),
+        "file-file": (io.BytesIO(content.encode()), "hs.csv"),
+    }
+    if keep:
+        data["file-keep_good_rows"] = "y"
+    queued = auth.client.post("/dashboard/intake/upload", data=data)
+    assert queued.status_code == 303
+    assert "/dashboard/intake/uploads/" in queued.headers["Location"]
+    return wait_for_job(auth, queued.headers["Location"])
 
 
 def test_the_par_office_creates_an_intake_token_and_uploads_a_file(
@@ -46,25 +68,40 @@ def test_the_par_office_creates_an_intake_token_and_uploads_a_file(
     # A file with a bad row stores nothing and names the line; asked to, it keeps the good.
     bad = CSV + "HS-B,P.NOPE,20260601080000,,,,\n"
 
-    def upload(content: str, keep: bool = False) -> object:
-        data = {
-            "file-csrf_token": par.csrf("/dashboard/intake"),
-            "file-file": (io.BytesIO(content.encode()), "hs.csv"),
-        }
-        if keep:
-            data["file-keep_good_rows"] = "y"
-        return par.client.post("/dashboard/intake/upload", data=data)
-
-    refused = upload(bad)
-    assert refused.status_code == 422
-    text = refused.get_data(as_text=True)
-    assert "dòng 3: không có đơn vị &#39;P.NOPE&#39;" in text
+    refused = upload_file(par, bad)
+    assert 'data-status="failed"' in refused
+    assert "Không nhập dòng nào (1 dòng lỗi)" in refused
+    assert "dòng 3: không có đơn vị &#39;P.NOPE&#39;" in refused
     assert session.scalar(select(func.count()).select_from(Dossier)) == 1
-    kept = upload(bad, keep=True)
-    assert kept.status_code == 303
+    kept = upload_file(par, bad, keep=True)
+    assert 'data-status="done"' in kept
+    assert "Hồ sơ: 1 mới, 0 cập nhật, 0 không đổi, 1 bị từ chối." in kept
+    assert "dòng 3: không có đơn vị &#39;P.NOPE&#39;" in kept
     followed = par.client.get("/dashboard/intake").get_data(as_text=True)
-    assert "1 mới" in followed
-    assert "P1" in followed
+    assert "P1" in followed  # the unknown procedure code, listed for mapping
+    # Nothing of the uploaded file (phone numbers) stays once the job has ended.
+    assert session.scalar(select(func.count()).select_from(ExportFile)) == 0
+    # A file that is not a table of dossiers is refused at once; nothing is queued.
+    for content, name, message in [
+        ("x", "hs.pdf", "Chỉ nhận tệp .csv hoặc .xlsx."),
+        ("ten,tuoi\nAn,3\n", "hs.csv", "Tệp không có cột nào của hồ sơ"),
+    ]:
+        page = par.client.post(
+            "/dashboard/intake/upload",
+            data={
+                "file-csrf_token": par.csrf("/dashboard/intake"),
+                "file-file": (io.BytesIO(content.encode()), name),
+            },
+        )
+        assert page.status_code == 422
+        assert message in page.get_data(as_text=True)
+    # The status page is its owner's alone.
+    status = session.scalar(select(ExportJob.id).where(ExportJob.kind == "dossiers"))
+    assert (
+        signed_in(app, "admin@x.vn").client.get(f"/dashboard/intake/uploads/{status}").status_code
+        == 404
+    )
+    assert par.client.get(f"/dashboard/exports/{status}").status_code == 404
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(Invitation)) == 1  # HS-A: returned
     # A unit manager may not open the intake page.
@@ -202,9 +239,7 @@ def test_an_unknown_code_is_mapped_to_the_catalogue_entry_it_stands_for(
     par = signed_in(app, "par@x.vn")
 
     def post(url: str, data: dict, page: str = "/dashboard/intake") -> object:
-        prefix = (
-            "catalogue-" if page == "/dashboard/procedures" else "file-" if "upload" in url else ""
-        )
+        prefix = "catalogue-" if page == "/dashboard/procedures" else ""
         return par.client.post(url, data={f"{prefix}csrf_token": par.csrf(page), **data})
 
     def upload(content: str) -> object:
@@ -220,7 +255,9 @@ def test_an_unknown_code_is_mapped_to_the_catalogue_entry_it_stands_for(
         ).status_code
         == 303
     )
-    assert upload(CSV).status_code == 303  # HS-A names procedure P1, unknown to the catalogue
+    assert 'data-status="done"' in upload_file(
+        par, CSV
+    )  # HS-A names procedure P1, unknown to the catalogue
     listed = par.client.get("/dashboard/intake").get_data(as_text=True)
     assert 'name="code" value="P1"' in listed
 
@@ -247,7 +284,7 @@ def test_an_unknown_code_is_mapped_to_the_catalogue_entry_it_stands_for(
 
     # A dossier sent later with the same code is linked on arrival.
     later = CSV.replace("HS-A", "HS-C")
-    assert upload(later).status_code == 303
+    assert 'data-status="done"' in upload_file(par, later)
     session.expire_all()
     assert session.scalar(select(Dossier).where(Dossier.code == "HS-C")).procedure.code == "HT.1"
     # The catalogue cannot take the mapped code as a procedure of its own while mapped.

@@ -9,6 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveyapp.models import Dossier, Procedure, ServiceField, Staff
+from surveyapp.services.access import scope_for
+from surveyapp.services.collection.tables import TableLimits
+from surveyapp.services.intake import uploads
+from surveyapp.services.intake.dossiers import IntakeOptions
+from tests.conftest import NOW
 
 HEADER = "MaHoSo,DonViXuLy,MaTTHC,MaLinhVuc,NgayTiepNhan,NgayHenTra,NgayTra,MaCanBoTiepNhan\n"
 
@@ -121,3 +126,60 @@ def test_catalogue_and_staff_files_report_every_bad_row(
         assert line in result.output
     assert "dòng 6: Không có tài khoản nobody@x.vn" in result.output
     assert count(session, Staff) == 0
+
+
+def test_an_uploaded_file_is_checked_whole_then_stored_batch_by_batch(
+    app: Flask, session: Session, world: dict
+) -> None:
+    """The dashboard's upload job: progress over both passes, nothing stored while checking, and
+    nothing at all when a row is refused."""
+    rows = "".join(
+        f"HS-{i:04d},P.D1,PROC.1,F1,20260601080000,20260605170000,,\n" for i in range(1, 1201)
+    )
+    options = IntakeOptions.from_config(app.config, "file")
+    limits = TableLimits.from_config(app.config)
+    factory = app.extensions["surveyapp.sessionmaker"]
+
+    def run(content: str) -> tuple[list[tuple[dict, int]], object, bool]:
+        par = scope_for(session, world["users"]["par"])
+        job = uploads.queue_upload(session, par, "hs.csv", content.encode(), False, limits, NOW)
+        session.commit()
+        seen: list[tuple[dict, int]] = []
+
+        def record(**progress: int) -> None:
+            with factory() as other:  # what another web server sees meanwhile
+                stored = other.scalar(select(func.count()).select_from(Dossier))
+            seen.append((progress, int(stored or 0)))
+
+        result, stored = uploads.run_upload(
+            session,
+            job,
+            options=options,
+            limits=limits,
+            clock=lambda: NOW,
+            record=record,
+            commit=session.commit,
+            invite=None,
+        )
+        return seen, result, stored
+
+    seen, result, stored = run(HEADER + rows)
+    assert stored
+    assert result.counts["created"] == 1200
+    assert seen == [
+        ({"total": 2400, "done": 0}, 0),
+        # The check, 500 rows at a time: nothing stored.
+        ({"done": 500}, 0),
+        ({"done": 1000}, 0),
+        ({"done": 1200}, 0),
+        # Then stored, each batch committed as it goes.
+        ({"done": 1700}, 500),
+        ({"done": 2200}, 1000),
+        ({"done": 2400}, 1200),
+    ]
+    bad = rows.replace("HS-0999,P.D1", "HS-0999,P.NOPE").replace("HS-", "HX-")
+    seen, result, stored = run(HEADER + bad)
+    assert not stored
+    assert [str(e) for e in result.errors] == ["dòng 1000: không có đơn vị 'P.NOPE'"]
+    assert count(session, Dossier) == 1200  # none of the second file
+    assert uploads.summary(result, stored)["error_count"] == 1

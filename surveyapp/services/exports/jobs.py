@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import IO, Any, NamedTuple
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -75,10 +75,13 @@ def create_export(
     return job
 
 
-def get_job(session: Session, scope: Scope, job_id: int) -> ExportJob:
-    """The official's own job; anyone else's is not found."""
+def get_job(
+    session: Session, scope: Scope, job_id: int, kinds: tuple[str, ...] = KINDS
+) -> ExportJob:
+    """The official's own job of one of ``kinds`` (exports by default); anyone else's is not
+    found."""
     job = session.get(ExportJob, job_id)
-    if job is None or job.user_id != scope.user_id:
+    if job is None or job.user_id != scope.user_id or job.kind not in kinds:
         raise NotFound(N_("Không tìm thấy tệp xuất."))
     return job
 
@@ -87,7 +90,7 @@ def recent_jobs(session: Session, scope: Scope, limit: int = 20) -> list[ExportJ
     return list(
         session.scalars(
             select(ExportJob)
-            .where(ExportJob.user_id == scope.user_id)
+            .where(ExportJob.user_id == scope.user_id, ExportJob.kind.in_(KINDS))
             .order_by(ExportJob.id.desc())
             .limit(limit)
         )
@@ -171,32 +174,62 @@ def finish(
     """Store the written file in parts and mark the attempt done (Superseded if it was not the
     job's attempt any more)."""
     beat(session, job_id, attempt, now)
-    session.execute(delete(ExportFile).where(ExportFile.job_id == job_id))
-    size = 0
     with open(path, "rb") as handle:
-        for part in itertools.count():
-            data = handle.read(ExportFile.PART_BYTES)
-            if not data:
-                break
-            session.add(ExportFile(job_id=job_id, part=part, data=data))
-            session.flush()
-            size += len(data)
+        size = store_file(session, job_id, handle)
+    _end(session, job_id, attempt, rows, now, status=JobStatus.DONE, size=size)
+
+
+def _end(
+    session: Session, job_id: int, attempt: int, rows: int, now: datetime, **values: Any
+) -> None:
+    """Mark the attempt ended with ``rows`` done of ``rows``; Superseded if no longer its own."""
     if not _update(
         session,
         job_id,
         attempt,
-        status=JobStatus.DONE,
         done=rows,
         total=rows,
-        size=size,
         finished_at=now,
         updated_at=now,
+        **values,
     ):
         raise Superseded(job_id)
 
 
+def store_file(session: Session, job_id: int, handle: IO[bytes]) -> int:
+    """Keep the job's file (replacing any) in parts, one part in memory at a time; its size."""
+    session.execute(delete(ExportFile).where(ExportFile.job_id == job_id))
+    size = 0
+    for part in itertools.count():
+        data = handle.read(ExportFile.PART_BYTES)
+        if not data:
+            break
+        session.add(ExportFile(job_id=job_id, part=part, data=data))
+        session.flush()
+        size += len(data)
+    return size
+
+
+def conclude(
+    session: Session,
+    job_id: int,
+    attempt: int,
+    result: dict[str, Any],
+    rows: int,
+    now: datetime,
+    error: str | None = None,
+) -> None:
+    """End a job that produces a result rather than a file: done (or failed with ``error``), its
+    file dropped (an upload holds personal data); Superseded if no longer its attempt."""
+    beat(session, job_id, attempt, now)
+    session.execute(delete(ExportFile).where(ExportFile.job_id == job_id))
+    status = JobStatus.FAILED if error else JobStatus.DONE
+    _end(session, job_id, attempt, rows, now, status=status, result=result, error=error)
+
+
 def fail(session: Session, job_id: int, attempt: int, message: str, now: datetime) -> None:
-    _update(
+    """Mark the attempt failed; an upload's file goes with it (an export has none yet)."""
+    if _update(
         session,
         job_id,
         attempt,
@@ -204,7 +237,8 @@ def fail(session: Session, job_id: int, attempt: int, message: str, now: datetim
         error=message[:500],
         finished_at=now,
         updated_at=now,
-    )
+    ):
+        session.execute(delete(ExportFile).where(ExportFile.job_id == job_id))
 
 
 def file_parts(session: Session, job: ExportJob) -> Iterator[bytes]:

@@ -38,6 +38,18 @@ class FileResult:
         return not self.errors
 
 
+def dossier_columns(header: list[str]) -> dict[str, str]:
+    """The header's columns that name a dossier field (ours or the national name, any case),
+    each with the record's name for it."""
+    known = {
+        name.lower(): name
+        for info_name, info in DossierRecord.model_fields.items()
+        for name in (info_name, *getattr(info.validation_alias, "choices", ()))
+        if isinstance(name, str)
+    }
+    return {h: known[h.strip().lower()] for h in header if h.strip().lower() in known}
+
+
 def import_dossiers(
     session: Session,
     scope: Scope,
@@ -50,13 +62,7 @@ def import_dossiers(
     """Load every row through the intake, MAX_BATCH rows at a time; flushes. Column names are
     matched ignoring case ("mahoso" is MaHoSo); other columns are ignored."""
     result = FileResult()
-    known = {
-        name.lower(): name
-        for info_name, info in DossierRecord.model_fields.items()
-        for name in (info_name, *getattr(info.validation_alias, "choices", ()))
-        if isinstance(name, str)
-    }
-    columns = {h: known[h.strip().lower()] for h in table.header if h.strip().lower() in known}
+    columns = dossier_columns(table.header)
     if not columns:
         result.errors.append(RowError(1, "không có cột nào của hồ sơ (code hoặc MaHoSo, …)"))
         return result
