@@ -179,3 +179,39 @@ def test_every_page_works_under_the_content_security_policy(
     indent = page.evaluate("getComputedStyle(document.querySelector('li.depth-1')).marginLeft")
     assert indent != "0px"  # the unit tree is indented by class, not by a style attribute
     context.close()
+
+
+def test_the_dossier_pages_fit_a_phone(
+    browser: Any, live_url: str, session: Session, tmp_path: Any
+) -> None:
+    """At 360 px none of the dossier pages scrolls sideways, and a file uploaded from the phone
+    ends on its status page with the refused row."""
+    world = build_world(session)
+    dossier = make_dossier(
+        session, world["units"]["d1"], code="HS-2026-000000123456", phone="+84912345678"
+    )
+    session.commit()
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    sign_in(page, f"{live_url}/dashboard/", "admin@x.vn")
+    for path in [
+        "/dashboard/dossiers?period=2026",
+        "/dashboard/dossiers?period=2026&attribution=receiving",
+        f"/dashboard/dossiers/{dossier.id}",
+        "/dashboard/intake",
+        "/dashboard/staff",
+        "/dashboard/procedures",
+    ]:
+        assert page.goto(f"{live_url}{path}").status == 200, path
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+    upload = tmp_path / "hs.csv"
+    upload.write_text(
+        "MaHoSo,DonViXuLy,NgayTiepNhan\nHS-PH-1,P.D1,20260601080000\nHS-PH-2,NOPE,20260601080000\n"
+    )
+    page.goto(f"{live_url}/dashboard/intake")
+    page.set_input_files("input[name='file-file']", str(upload))
+    page.locator("form[action$='/intake/upload'] button[type=submit]").click()
+    page.wait_for_selector("[data-status='failed']", timeout=20_000)  # refreshes by itself
+    assert "dòng 3: không có đơn vị 'NOPE'" in page.inner_text("main")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    context.close()
