@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session
 from surveyapp.models import UnitLevel
 from surveyapp.services.access import scope_for
 from surveyapp.services.exports.writers import safe_cell
+from surveyapp.services.par import settings as par_settings
 from surveyapp.services.periods import parse_period
-from surveyapp.services.reporting.par import par_table, save_scheme
+from surveyapp.services.reporting.par import par_table
 from tests.conftest import NOW
 from tests.factories import RATING_CODES, build_world, make_counter, make_unit, submit_response
 
@@ -38,18 +39,24 @@ def scored(session: Session) -> dict:
     for _ in range(60):
         submit_response(session, world["counters"]["P.D1"], good)
         submit_response(session, world["counters"]["P.D2"], mixed)
-    scheme = save_scheme(
+    scheme, _ = par_settings.save_scheme(
         session,
         scope_for(session, world["users"]["par"]),
-        now=NOW,
-        province_code="P",
-        level=UnitLevel.DISTRICT,
-        year=2026,
-        instrument_code="COUNTER",
-        appraisal_max=Decimal(65),
-        criteria=[{"code": "SXH", "source": "SIPAS", "max_points": "35"}],
-        ranking_bands=[{"label": "Tốt", "lower": "85"}, {"label": "Khá", "lower": "75"}],
-        decision="QĐ thử",
+        {
+            "province": "P",
+            "level": "district",
+            "year": 2026,
+            "instrument": "COUNTER",
+            "appraisal_max": 65,
+            "criteria": [{"code": "SXH", "source": "SIPAS", "max_points": 35}],
+            "ranking_bands": [
+                {"label": "Tốt", "lower": 85},
+                {"label": "Khá", "lower": 75},
+                {"label": "Trung bình", "lower": 0},
+            ],
+            "decision": "QĐ thử",
+        },
+        NOW,
     )
     session.commit()
     return {"world": world, "scheme": scheme}

@@ -38,5 +38,8 @@ class ParScheme(Base):
     ranking_bands: Mapped[list[dict[str, Any]]]
     decision: Mapped[str] = mapped_column(String(200), default="")  # e.g. "QĐ 876/QĐ-BNV"
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime | None]
+    # Set when a period's results are published with these settings: read-only from then on.
+    published_at: Mapped[datetime | None]
 
     province: Mapped[Unit] = relationship()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -41,7 +40,7 @@ from surveyapp.services.intake.dossiers import IntakeOptions, Result, receive
 from surveyapp.services.intake.records import MAX_BATCH
 from surveyapp.services.org.staff import save_staff
 from surveyapp.services.org.units import save_counter, save_unit
-from surveyapp.services.reporting.par import save_scheme
+from surveyapp.services.par import settings as par_settings
 
 PROVINCE = ("AL", "Tỉnh An Lạc", "An Lac Province")
 DEPARTMENTS = [
@@ -212,23 +211,25 @@ def _seed_par_schemes(session: Session, now: datetime) -> None:
         (UnitLevel.COMMUNE, 30),
         (UnitLevel.DEPARTMENT, 30),
     ):
-        save_scheme(
+        par_settings.save_scheme(
             session,
             scope,
-            province_code=PROVINCE[0],
-            level=level,
-            year=now.year,
-            instrument_code="COUNTER",
-            appraisal_max=Decimal(100 - survey),
-            criteria=[{"code": "SXH", "source": "SIPAS", "max_points": str(survey)}],
-            ranking_bands=[
-                {"label": "Tốt", "lower": "85"},
-                {"label": "Khá", "lower": "75"},
-                {"label": "Trung bình", "lower": "50"},
-                {"label": "Yếu", "lower": "0"},
-            ],
-            decision="Cấu hình mẫu",
-            now=now,
+            {
+                "province": PROVINCE[0],
+                "level": level.value,
+                "year": now.year,
+                "decision": "Cấu hình mẫu",
+                "instrument": "COUNTER",
+                "appraisal_max": 100 - survey,
+                "criteria": [{"code": "SXH", "source": "SIPAS", "max_points": survey}],
+                "ranking_bands": [
+                    {"label": "Tốt", "lower": 85},
+                    {"label": "Khá", "lower": 75},
+                    {"label": "Trung bình", "lower": 50},
+                    {"label": "Yếu", "lower": 0},
+                ],
+            },
+            now,
         )
 
 

@@ -10,6 +10,8 @@ and so does every XLSX export).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -17,7 +19,8 @@ from unidecode import unidecode
 
 from surveyapp.services.errors import N_, Conflict, InvalidInput
 
-CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$")
+CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$"
+CODE_RE = re.compile(CODE_PATTERN)
 # Row errors of uploads and instrument problems are Vietnamese only; the UI message is translated.
 CODE_RULE = "tối đa 40 ký tự: chữ cái không dấu, chữ số, _, - hoặc ., bắt đầu bằng chữ hoặc số"
 BAD_CODE = N_(
@@ -83,3 +86,54 @@ def new_code(session: Session, column: InstrumentedAttribute[str], code: str) ->
     if session.scalar(select(column).where(column == code)):
         raise Conflict(N_("Mã này đã tồn tại."), field="code")
     return code
+
+
+# What a pydantic check that failed means, in words; ``%(field)s`` names the field.
+SCHEMA_MESSAGES = {
+    "missing": "thiếu trường %(field)s",
+    "extra_forbidden": "không có trường %(field)s",
+    "string_pattern_mismatch": "%(field)s có ký tự không hợp lệ hoặc dài quá",
+    "string_too_long": "%(field)s dài quá %(max_length)s ký tự",
+    "string_too_short": "%(field)s không được để trống",
+    "string_type": "%(field)s phải là chuỗi ký tự",
+    "too_short": "%(field)s cần ít nhất %(min_length)s mục",
+    "too_long": "%(field)s có quá %(max_length)s mục",
+    "list_type": "%(field)s phải là một danh sách",
+    "model_type": "%(field)s phải là một bảng khóa–giá trị",
+    "dict_type": "%(field)s phải là một bảng khóa–giá trị",
+    "decimal_parsing": "%(field)s phải là một số",
+    "decimal_type": "%(field)s phải là một số",
+    "decimal_max_digits": "%(field)s có quá nhiều chữ số",
+    "decimal_max_places": "%(field)s có quá %(decimal_places)s chữ số thập phân",
+    "finite_number": "%(field)s phải là một số",
+    "int_parsing": "%(field)s phải là số nguyên",
+    "int_type": "%(field)s phải là số nguyên",
+    "int_from_float": "%(field)s phải là số nguyên",
+    "greater_than": "%(field)s phải lớn hơn %(gt)s",
+    "greater_than_equal": "%(field)s phải từ %(ge)s trở lên",
+    "less_than": "%(field)s phải nhỏ hơn %(lt)s",
+    "less_than_equal": "%(field)s tối đa %(le)s",
+    "literal_error": "%(field)s phải là một trong %(expected)s",
+    "enum": "%(field)s phải là một trong %(expected)s",
+}
+
+
+def error_template(error: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(message with ``%(field)s``, its parameters) for one error of a pydantic ValidationError."""
+    kind = str(error.get("type", ""))
+    context = {k: str(v) for k, v in (error.get("ctx") or {}).items()}
+    if kind == "value_error":
+        return "%(field)s: %(reason)s", {"reason": context.get("error", "")}
+    return SCHEMA_MESSAGES.get(kind, "%(field)s không hợp lệ"), context
+
+
+def describe_errors(error: Any, limit: int = 20) -> str:
+    """Every problem of a pydantic ValidationError, each naming its place (``criteria[2].max``)."""
+    out = []
+    for item in error.errors()[:limit]:
+        place = "".join(
+            f"[{part + 1}]" if isinstance(part, int) else f".{part}" for part in item.get("loc", ())
+        ).lstrip(".")
+        template, params = error_template(item)
+        out.append(template % {"field": place or "(gốc)", **params})
+    return "; ".join(out)

@@ -5,26 +5,38 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+import yaml
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from surveyapp.models import Role, UnitLevel
-from surveyapp.services.access import Forbidden, scope_for
-from surveyapp.services.errors import InvalidInput
+from analysis import criterion_points
+from surveyapp.models import AuditEntry, ParScheme, UnitLevel
+from surveyapp.services.access import Forbidden, Scope, scope_for
+from surveyapp.services.errors import Conflict, InvalidInput, NotFound
+from surveyapp.services.par import settings
 from surveyapp.services.periods import parse_period
-from surveyapp.services.reporting.par import par_table, save_scheme
+from surveyapp.services.reporting.par import par_table, parse_criteria
 from tests.conftest import NOW
 from tests.factories import RATING_CODES, build_world, make_counter, make_unit, submit_response
 
 SCHEME = {
-    "province_code": "P",
-    "level": UnitLevel.DISTRICT,
+    "province": "P",
+    "level": "district",
     "year": 2026,
-    "instrument_code": "COUNTER",
-    "appraisal_max": Decimal(65),
-    "criteria": [{"code": "SXH", "source": "SIPAS", "max_points": "35"}],
-    "ranking_bands": [{"label": "A", "lower": "90"}, {"label": "B", "lower": "80"}],
+    "instrument": "COUNTER",
+    "appraisal_max": 65,
+    "criteria": [{"code": "SXH", "source": "SIPAS", "max_points": 35}],
+    "ranking_bands": [
+        {"label": "A", "lower": 90},
+        {"label": "B", "lower": 80},
+        {"label": "C", "lower": 0},
+    ],
     "decision": "QĐ thử nghiệm",
 }
+
+
+def save(session: Session, scope: Scope, **changes: object) -> ParScheme:
+    return settings.save_scheme(session, scope, SCHEME | changes, NOW)[0]
 
 
 def test_par_table_by_hand(session: Session) -> None:
@@ -40,7 +52,7 @@ def test_par_table_by_hand(session: Session) -> None:
     for _ in range(5):
         submit_response(session, small, everything_5)
     scope = scope_for(session, world["users"]["par"])
-    scheme = save_scheme(session, scope, now=NOW, **SCHEME)
+    scheme = save(session, scope)
     session.commit()
     rows = {
         r.unit.code: r
@@ -74,19 +86,161 @@ def test_scheme_is_validated_and_permissioned(session: Session) -> None:
     world = build_world(session)
     par = scope_for(session, world["users"]["par"])
     with pytest.raises(InvalidInput, match="cộng lại bằng 100"):
-        save_scheme(session, par, now=NOW, **(SCHEME | {"appraisal_max": Decimal(70)}))
-    with pytest.raises(InvalidInput):
-        save_scheme(
-            session,
-            par,
-            now=NOW,
-            **(SCHEME | {"criteria": [{"code": "X", "max_points": "35", "method": "banded"}]}),
-        )
+        save(session, par, appraisal_max=70)
     with pytest.raises(Forbidden):
-        save_scheme(session, scope_for(session, world["users"]["manager"]), now=NOW, **SCHEME)
-    # Saving again replaces the settings of that province, level and year.
-    first = save_scheme(session, par, now=NOW, **SCHEME)
-    second = save_scheme(session, par, now=NOW, **(SCHEME | {"decision": "QĐ mới"}))
+        save(session, scope_for(session, world["users"]["manager"]))
+    with pytest.raises(NotFound):
+        save(session, par, province="NOPE")
+    # Saving again replaces the settings of that province, level and year, audited each time.
+    first = save(session, par)
+    second = save(session, par, decision="QĐ mới")
     assert first.id == second.id
     assert second.decision == "QĐ mới"
-    assert Role.PAR_OFFICE.value == "par_office"
+    trail = session.scalars(select(AuditEntry).where(AuditEntry.action == "par.scheme")).all()
+    assert [e.entity_id for e in trail] == ["P/district/2026", "P/district/2026"]
+    assert trail[1].before["decision"] == "QĐ thử nghiệm"
+    assert trail[1].after["decision"] == "QĐ mới"
+
+
+BANDED = {
+    "code": "SXH",
+    "source": "SIPAS",
+    "max_points": 35,
+    "method": "banded",
+    "bands": [
+        {"lower": 0, "upper": 50, "points": 0},
+        {"lower": 50, "upper": 80, "points": 20},
+        {"lower": 80, "points": 35},
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"criteria": [BANDED | {"bands": BANDED["bands"][1:]}]},
+            "khung đầu tiên phải bắt đầu từ 0",
+        ),
+        (
+            {"criteria": [BANDED | {"bands": [BANDED["bands"][0], BANDED["bands"][2]]}]},
+            "khung từ 0 phải kết thúc ở 80",
+        ),
+        (
+            {
+                "criteria": [
+                    BANDED
+                    | {"bands": [*BANDED["bands"][:2], {"lower": 80, "upper": 95, "points": 35}]}
+                ]
+            },
+            "khung cuối phải lên tới 100",
+        ),
+        (
+            {"criteria": [BANDED | {"bands": [*BANDED["bands"][:2], {"lower": 80, "points": 40}]}]},
+            "cho 40 điểm, quá tối đa 35",
+        ),
+        ({"criteria": [BANDED | {"bands": []}]}, "cần ít nhất một khung"),
+        (
+            {"criteria": [{"code": "SXH", "max_points": 35, "method": "stepwise"}]},
+            "criteria[1].method phải là một trong",
+        ),
+        (
+            {"criteria": [{"code": "SXH", "max_points": "ba mươi"}]},
+            "criteria[1].max_points phải là một số",
+        ),
+        (
+            {"criteria": [{"code": "SXH", "source": "XX", "max_points": 35}]},
+            "Phiếu COUNTER không có chỉ số XX",
+        ),
+        (
+            {"criteria": [{"code": "A", "max_points": 20}, {"code": "A", "max_points": 15}]},
+            "tiêu chí A lặp lại",
+        ),
+        (
+            {"ranking_bands": [{"label": "A", "lower": 90}]},
+            "khung xếp loại thấp nhất phải bắt đầu từ 0",
+        ),
+        ({"level": "hamlet"}, "level phải là một trong"),
+        ({"year": 1999}, "year phải từ 2000 trở lên"),
+        ({"colour": "red"}, "không có trường colour"),
+    ],
+)
+def test_bad_settings_name_every_problem(
+    session: Session, world: dict, changes: dict, message: str
+) -> None:
+    with pytest.raises(InvalidInput) as error:
+        save(session, scope_for(session, world["users"]["par"]), **changes)
+    assert message in error.value.render()
+    assert session.scalar(select(func.count()).select_from(ParScheme)) == 0
+
+
+def test_banded_settings_convert_by_their_bands(session: Session, world: dict) -> None:
+    scheme = save(session, scope_for(session, world["users"]["par"]), criteria=[BANDED])
+    (criterion,) = parse_criteria(scheme.criteria)
+    assert [criterion_points(criterion, v) for v in (0, 49.99, 50, 79.99, 80, 100)] == [
+        Decimal(0),
+        Decimal(0),
+        Decimal(20),
+        Decimal(20),
+        Decimal(35),
+        Decimal(35),
+    ]
+
+
+def test_a_year_is_copied_forward_and_a_published_year_is_read_only(
+    session: Session, world: dict
+) -> None:
+    par = scope_for(session, world["users"]["par"])
+    scheme = save(session, par, criteria=[BANDED])
+    copy = settings.copy_to_next_year(session, par, scheme.id, NOW)
+    assert (copy.year, copy.criteria, copy.ranking_bands) == (
+        2027,
+        scheme.criteria,
+        scheme.ranking_bands,
+    )
+    with pytest.raises(Conflict, match="Năm 2027 đã có cấu hình"):
+        settings.copy_to_next_year(session, par, scheme.id, NOW)
+    scheme.published_at = NOW
+    with pytest.raises(Conflict, match="đã dùng cho kết quả công bố"):
+        save(session, par, decision="sửa sau công bố")
+    assert settings.as_mapping(scheme)["decision"] == "QĐ thử nghiệm"
+
+
+def test_a_file_holds_several_schemes_and_loads_all_or_none(session: Session, world: dict) -> None:
+    par = scope_for(session, world["users"]["par"])
+    text = yaml.safe_dump(
+        {
+            "schemes": [
+                SCHEME,
+                SCHEME
+                | {
+                    "level": "commune",
+                    "appraisal_max": 70,
+                    "criteria": [{"code": "SXH", "max_points": 30}],
+                },
+            ]
+        },
+        allow_unicode=True,
+    )
+    loaded = settings.load_schemes(session, par, text, NOW)
+    assert [(x.scheme.level.value, x.created) for x in loaded] == [
+        ("district", True),
+        ("commune", True),
+    ]
+    bad = yaml.safe_dump([SCHEME | {"year": 2030}, SCHEME | {"year": 2031, "appraisal_max": 10}])
+    with pytest.raises(InvalidInput, match="Cấu hình thứ 2: .*cộng lại bằng 100"):
+        settings.load_schemes(session, par, bad, NOW)
+    session.rollback()
+    assert session.scalar(select(func.count()).select_from(ParScheme)) == 0  # nothing kept
+    for broken, message in [
+        ("a: [1, 2", "dòng"),
+        ("- 1\n- 2\n", "dạng khóa–giá trị"),
+        ("", "dạng khóa–giá trị"),
+    ]:
+        with pytest.raises(InvalidInput, match=message):
+            settings.load_schemes(session, par, broken, NOW)
+    # The stored shape reads back as the same file.
+    again = settings.read_scheme(
+        yaml.safe_load(settings.to_yaml(settings.as_mapping(loaded[0].scheme)))
+    )
+    assert again == settings.read_scheme(SCHEME)

@@ -26,10 +26,9 @@ from pydantic import (
 )
 
 from surveyapp.models import DossierStatus, RespondentType
-from surveyapp.services.validation import has_control_characters
+from surveyapp.services.validation import CODE_PATTERN, error_template, has_control_characters
 
 DOSSIER_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]{0,59}$")
-CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,39}$"
 COMPACT_RE = re.compile(r"^\d{14}$")  # yyyyMMddHHmmss
 MAX_BATCH = 500
 OUR_STATUSES = {s.value: s for s in DossierStatus}
@@ -208,14 +207,6 @@ class Parsed:
     warnings: list[Problem] = dataclasses.field(default_factory=list)  # stored without that value
 
 
-MESSAGES = {
-    "missing": "thiếu trường %(field)s",
-    "string_pattern_mismatch": "%(field)s có ký tự không hợp lệ hoặc dài quá",
-    "string_too_long": "%(field)s dài quá %(max_length)s ký tự",
-    "string_type": "%(field)s phải là chuỗi ký tự",
-}
-
-
 def parse(raw: object, statuses: Mapping[str, DossierStatus], timezone: str) -> Parsed:
     """Check one record; the field checks of the schema, then dates, status and contacts."""
     if not isinstance(raw, dict):
@@ -328,14 +319,8 @@ def _problem(error: Any) -> Problem:
         name = next(
             (f for f, info in DossierRecord.model_fields.items() if _has_alias(info, name)), name
         )
-    kind = error.get("type", "")
-    context = error.get("ctx") or {}
-    if kind == "value_error":
-        return Problem(
-            name, "%(field)s: %(reason)s", {"field": name, "reason": str(context.get("error", ""))}
-        )
-    template = MESSAGES.get(kind, "%(field)s không hợp lệ")
-    return Problem(name, template, {"field": name, **context})
+    template, params = error_template(error)
+    return Problem(name, template, {"field": name, **params})
 
 
 def _has_alias(info: Any, name: str) -> bool:

@@ -25,10 +25,8 @@ from analysis import (
     rank,
 )
 from analysis.publication import Verdict
-from surveyapp.models import ParScheme, Stream, Unit, UnitLevel
-from surveyapp.services import audit
-from surveyapp.services.access import Permission, Scope
-from surveyapp.services.errors import N_, InvalidInput, NotFound
+from surveyapp.models import ParScheme, Stream, Unit
+from surveyapp.services.errors import N_, InvalidInput
 from surveyapp.services.instruments import publishing
 from surveyapp.services.instruments.snapshots import instrument_view
 from surveyapp.services.periods import Period
@@ -76,68 +74,6 @@ def parse_criteria(raw: list[dict[str, Any]]) -> tuple[Criterion, ...]:
     if not criteria:
         raise InvalidInput(N_("Cần ít nhất một tiêu chí điều tra xã hội học."), field="criteria")
     return tuple(criteria)
-
-
-def save_scheme(
-    session: Session,
-    scope: Scope,
-    *,
-    province_code: str,
-    level: UnitLevel,
-    year: int,
-    instrument_code: str,
-    appraisal_max: Decimal,
-    criteria: list[dict[str, Any]],
-    ranking_bands: list[dict[str, Any]],
-    decision: str,
-    now: Any,
-) -> ParScheme:
-    """Create or replace a province's PAR settings for a level and year (validated, audited)."""
-    scope.require(Permission.MANAGE_SETUP)
-    province = session.scalar(select(Unit).where(Unit.code == province_code))
-    if province is None or not scope.covers(province.id):
-        raise NotFound(N_("Không tìm thấy đơn vị %(code)s."), code=province_code)
-    parsed = parse_criteria(criteria)
-    survey_max = sum((c.max_points for c in parsed), Decimal(0))
-    if appraisal_max + survey_max != Decimal(100):
-        raise InvalidInput(
-            N_("Điểm thẩm định (%(a)s) và điểm điều tra (%(s)s) phải cộng lại bằng 100."),
-            field="criteria",
-            a=appraisal_max,
-            s=survey_max,
-        )
-    bands = [
-        {"label": str(b["label"]), "lower": str(_decimal(b["lower"], "ranking_bands"))}
-        for b in ranking_bands
-    ]
-    publishing.get_instrument(session, instrument_code)
-    scheme = session.scalar(
-        select(ParScheme).where(
-            ParScheme.province_id == province.id, ParScheme.level == level, ParScheme.year == year
-        )
-    )
-    before = None
-    if scheme is None:
-        scheme = ParScheme(province_id=province.id, level=level, year=year)
-        session.add(scheme)
-    else:
-        before = {"criteria": scheme.criteria, "appraisal_max": scheme.appraisal_max}
-    scheme.instrument_code = instrument_code
-    scheme.appraisal_max = str(appraisal_max)
-    scheme.criteria = criteria
-    scheme.ranking_bands = bands
-    scheme.decision = decision[:200]
-    session.flush()
-    audit.record(
-        session,
-        user_id=scope.user_id,
-        action="par.scheme",
-        entity=("par_scheme", scheme.id),
-        before=before,
-        after={"criteria": criteria, "appraisal_max": str(appraisal_max)},
-        now=now,
-    )
-    return scheme
 
 
 @dataclass(frozen=True)
