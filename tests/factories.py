@@ -23,12 +23,13 @@ from surveyapp.models import (
     UnitLevel,
     User,
 )
-from surveyapp.services.access import Scope
+from surveyapp.services.access import SYSTEM, Scope
 from surveyapp.services.accounts.officials import create_user
 from surveyapp.services.collection.submissions import Rules, Submission, accept_submission
 from surveyapp.services.collection.targets import counter_target
 from surveyapp.services.instruments.publishing import load_builtin_instruments
 from surveyapp.services.org.units import save_counter, save_unit
+from surveyapp.services.par import settings as par_settings
 from tests.conftest import NOW
 
 RATING_CODES = [f"S{i}" for i in range(15, 34)]
@@ -164,19 +165,25 @@ def build_world(session: Session) -> dict:
     return {"counters": counters, "users": users, "units": {"p": p, "d1": d1, "x": x, "d2": d2}}
 
 
-def make_par_scheme(session: Session, province: Unit, **overrides: Any) -> ParScheme:
-    """District PAR settings for 2026: 30 survey points from SIPAS, 70 from appraisal."""
-    values: dict[str, Any] = {
-        "province_id": province.id,
-        "level": UnitLevel.DISTRICT,
-        "year": 2026,
-        "instrument_code": "COUNTER",
-        "appraisal_max": "70",
-        "criteria": [{"code": "SXH", "source": "SIPAS", "max_points": "30"}],
-        "ranking_bands": [{"label": "Tốt", "lower": "80"}, {"label": "Khá", "lower": "0"}],
-    }
-    values.update(overrides)
-    scheme = ParScheme(**values)
-    session.add(scheme)
+PAR_SCHEME: dict[str, Any] = {
+    "province": "P",
+    "level": "district",
+    "year": 2026,
+    "instrument": "COUNTER",
+    "appraisal_max": 65,
+    "criteria": [{"code": "SXH", "source": "SIPAS", "max_points": 35}],
+    "ranking_bands": [
+        {"label": "Tốt", "lower": 85},
+        {"label": "Khá", "lower": 75},
+        {"label": "Trung bình", "lower": 0},
+    ],
+    "decision": "QĐ thử nghiệm",
+}
+
+
+def make_par_scheme(session: Session, scope: Scope = SYSTEM, **changes: Any) -> ParScheme:
+    """District PAR settings of province P for 2026 through the settings service (65 points of
+    appraisal, 35 from SIPAS), committed."""
+    scheme, _ = par_settings.save_scheme(session, scope, PAR_SCHEME | changes, NOW)
     session.commit()
     return scheme

@@ -15,11 +15,17 @@ from sqlalchemy.orm import Session
 from surveyapp.models import UnitLevel
 from surveyapp.services.access import scope_for
 from surveyapp.services.exports.writers import safe_cell
-from surveyapp.services.par import settings as par_settings
 from surveyapp.services.periods import parse_period
 from surveyapp.services.reporting.par import par_table
 from tests.conftest import NOW
-from tests.factories import RATING_CODES, build_world, make_counter, make_unit, submit_response
+from tests.factories import (
+    RATING_CODES,
+    build_world,
+    make_counter,
+    make_par_scheme,
+    make_unit,
+    submit_response,
+)
 
 
 @pytest.fixture
@@ -39,25 +45,7 @@ def scored(session: Session) -> dict:
     for _ in range(60):
         submit_response(session, world["counters"]["P.D1"], good)
         submit_response(session, world["counters"]["P.D2"], mixed)
-    scheme, _ = par_settings.save_scheme(
-        session,
-        scope_for(session, world["users"]["par"]),
-        {
-            "province": "P",
-            "level": "district",
-            "year": 2026,
-            "instrument": "COUNTER",
-            "appraisal_max": 65,
-            "criteria": [{"code": "SXH", "source": "SIPAS", "max_points": 35}],
-            "ranking_bands": [
-                {"label": "Tốt", "lower": 85},
-                {"label": "Khá", "lower": 75},
-                {"label": "Trung bình", "lower": 0},
-            ],
-            "decision": "QĐ thử",
-        },
-        NOW,
-    )
+    scheme = make_par_scheme(session, scope_for(session, world["users"]["par"]), decision="QĐ thử")
     session.commit()
     return {"world": world, "scheme": scheme}
 

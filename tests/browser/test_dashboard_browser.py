@@ -76,7 +76,7 @@ def test_official_sees_charts_and_downloads_the_scores_workbook(
         answers = full_answers(5 if i % 3 else 2)
         answers["S15"] = 1 if i % 4 == 0 else 4
         submit_response(session, counter, answers, comment="Chờ lâu" if i == 3 else None)
-    make_par_scheme(session, world["units"]["p"])
+    make_par_scheme(session)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
     sign_in(page, f"{live_url}/dashboard/units/P?period=2026", "par@x.vn")

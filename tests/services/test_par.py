@@ -17,21 +17,21 @@ from surveyapp.services.par import settings
 from surveyapp.services.periods import parse_period
 from surveyapp.services.reporting.par import par_table, parse_criteria
 from tests.conftest import NOW
-from tests.factories import RATING_CODES, build_world, make_counter, make_unit, submit_response
+from tests.factories import (
+    PAR_SCHEME,
+    RATING_CODES,
+    build_world,
+    make_counter,
+    make_unit,
+    submit_response,
+)
 
-SCHEME = {
-    "province": "P",
-    "level": "district",
-    "year": 2026,
-    "instrument": "COUNTER",
-    "appraisal_max": 65,
-    "criteria": [{"code": "SXH", "source": "SIPAS", "max_points": 35}],
+SCHEME = PAR_SCHEME | {
     "ranking_bands": [
         {"label": "A", "lower": 90},
         {"label": "B", "lower": 80},
         {"label": "C", "lower": 0},
-    ],
-    "decision": "QĐ thử nghiệm",
+    ]
 }
 
 

@@ -255,7 +255,7 @@ def test_token_name_is_required(app: Flask, world: dict) -> None:
 def test_scores_export_runs_in_the_background_and_matches_the_engine(
     app: Flask, world: dict, session: Session
 ) -> None:
-    make_par_scheme(session, world["units"]["p"])
+    make_par_scheme(session)
     auth = signed_in(app, "par@x.vn")
     form = {
         "kind": "scores",
