@@ -31,6 +31,7 @@ from surveyapp.services.instruments import definitions, publishing
 from surveyapp.services.intake import files
 from surveyapp.services.intake.dossiers import IntakeOptions
 from surveyapp.services.org import catalogue, links, qr, staff, units
+from surveyapp.services.par import settings as par_settings
 from surveyapp.services.periods import parse_period
 from surveyapp.services.reporting import counts
 from surveyapp.services.validation import parse_int
@@ -224,6 +225,30 @@ def import_catalogue_command(path: str) -> None:
         if not result.ok:
             fail([str(e) for e in result.errors] + ["không nạp dòng nào."])
     click.echo(f"Đã thêm {result.added} mục, cập nhật {result.already_present} thủ tục.")
+
+
+@click.command("load-par-scheme")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def load_par_scheme_command(path: str) -> None:
+    """PAR settings from a YAML or JSON file: one scheme, a list, or ``schemes:`` (province,
+    level, year, decision, instrument, appraisal_max, criteria, ranking_bands); all or none."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"không đọc được {path}: {error}")
+    with session_scope() as session:
+        try:
+            loaded = par_settings.load_schemes(session, SYSTEM, text, now())
+        except ServiceError as error:
+            fail([error.render(), "không nạp cấu hình nào."])
+    for item in loaded:
+        scheme = item.scheme
+        verb = "Đã tạo" if item.created else "Đã cập nhật"
+        click.echo(
+            f"{verb} cấu hình {scheme.province.code} cấp {scheme.level.value} năm {scheme.year}"
+            f" ({scheme.decision or 'chưa ghi quyết định'})."
+        )
 
 
 @click.command("import-staff")
@@ -544,6 +569,10 @@ def export_scores_command(
         except ServiceError as error:
             fail(error.render())
     scores.write_scores(export, out, kind)
+    if export.note:
+        click.echo(f"Lưu ý: {export.note}", err=True)
+    if export.empty:
+        click.echo(f"Lưu ý: {scores.ALL_EMPTY}", err=True)
     click.echo(f"{out}\t{len(export.scores.rows)} đơn vị")
 
 
@@ -611,6 +640,7 @@ def register_cli(app: Flask) -> None:
         load_units_command,
         import_catalogue_command,
         import_staff_command,
+        load_par_scheme_command,
         import_dossiers_command,
         create_intake_token_command,
         import_responses_command,

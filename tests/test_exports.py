@@ -99,10 +99,10 @@ def test_csv_export_matches_the_engine(
     assert header[13:] == [
         "reliable",
         "survey_points",
+        "rank",
         "appraisal_points",
         "total_points",
         "par_index",
-        "rank",
         "band",
     ]
     by_unit = {r["unit_code"]: r for r in rows}
@@ -176,9 +176,17 @@ def test_bad_inputs_are_explained(app: Flask, scored: dict, tmp_path: Path) -> N
         "--out",
         str(tmp_path / "x.csv"),
     ]
-    no_scheme = runner.invoke(args=[*base, "--level", "commune"])
+    no_scheme = runner.invoke(
+        args=[
+            *base,
+            "--level",
+            "commune",
+            "--appraisal",
+            write(tmp_path, "ok.csv", "unit_code,appraisal_points\nP.D1.X,50\n"),
+        ]
+    )
     assert no_scheme.exit_code == 1
-    assert "Chưa có cấu hình điểm CCHC" in no_scheme.output
+    assert "không cộng được điểm thẩm định" in no_scheme.output
     bad = write(tmp_path, "a.csv", "unit_code,appraisal_points\nP.D1,năm mươi\n")
     result = runner.invoke(args=[*base, "--level", "district", "--appraisal", bad])
     assert result.exit_code == 1
@@ -197,6 +205,40 @@ def test_bad_inputs_are_explained(app: Flask, scored: dict, tmp_path: Path) -> N
         ]
     )
     assert period.exit_code == 1
+
+
+def test_without_settings_the_export_has_indices_ranks_and_a_note(
+    app: Flask, scored: dict, session: Session, tmp_path: Path
+) -> None:
+    session.delete(scored["scheme"])
+    session.commit()
+    runner = app.test_cli_runner()
+    out = tmp_path / "diem.xlsx"
+    args = ["export-scores", "--period", "2026", "--level", "district", "--stream", "all"]
+    result = runner.invoke(args=[*args, "--format", "xlsx", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Chưa có cấu hình điểm CCHC của P cho cấp district năm 2026" in result.output
+    sheet = load_workbook(out).worksheets[0]
+    meta = {r[0]: r[1] for r in sheet.iter_rows(values_only=True) if r and r[0] and r[1]}
+    assert "cột survey_points để trống" in meta["Ghi chú / Note"]
+    assert meta["Cấu hình điểm CCHC / PAR settings"] == "—"
+    assert meta["Xếp hạng theo / Ranked by"].startswith("chỉ số SIPAS")
+    header = next(r for r in sheet.iter_rows(values_only=True) if r and r[0] == "unit_code")
+    rows = {
+        r[0]: dict(zip(header, r, strict=True))
+        for r in sheet.iter_rows(values_only=True)
+        if r and str(r[0]).startswith("P.D")
+    }
+    # Ranked by SIPAS: D1 100 % before D2 80 %; no points without settings.
+    assert (rows["P.D1"]["sipas"], rows["P.D2"]["sipas"]) == (100.0, 80.0)
+    assert (rows["P.D1"]["rank"], rows["P.D2"]["rank"]) == (1, 2)
+    assert rows["P.D1"]["survey_points"] is None
+    # Every commune has n = 0: the file is written, and the command says so.
+    empty = runner.invoke(
+        args=[*args[:4], "commune", "--format", "csv", "--out", str(tmp_path / "c.csv")]
+    )
+    assert empty.exit_code == 0, empty.output
+    assert "Không đơn vị nào có phiếu" in empty.output
 
 
 @pytest.mark.parametrize("value", ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx"])

@@ -22,11 +22,15 @@ from surveyapp.models import (
 )
 from surveyapp.services.access import Scope
 from surveyapp.services.collection.tables import TableLimits, open_table
-from surveyapp.services.errors import N_, InvalidInput, NotFound
+from surveyapp.services.errors import N_, InvalidInput
 from surveyapp.services.exports.writers import safe_cell, write_rows_csv
+from surveyapp.services.instruments import publishing
+from surveyapp.services.instruments.snapshots import instrument_view
+from surveyapp.services.org import units
 from surveyapp.services.org.units import root_of
 from surveyapp.services.periods import Period
-from surveyapp.services.reporting.par import ParRow, par_table
+from surveyapp.services.reporting.dashboards import choose_instrument
+from surveyapp.services.reporting.par import ParRow, level_table
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,8 @@ class ScoresExport:
     meta: list[tuple[str, str]]  # header block: province, period, instrument, rules, time
     scores: Sheet
     items: Sheet
+    note: str | None = None  # why columns are empty (no PAR settings)
+    empty: bool = False  # every unit has n = 0
 
 
 def read_appraisal(
@@ -99,18 +105,21 @@ def scores_export(
             ParScheme.year == period.start.year,
         )
     )
+    note = None
     if scheme is None:
-        raise NotFound(
-            N_("Chưa có cấu hình điểm CCHC của %(p)s cho cấp %(l)s năm %(y)s."),
-            p=province.code,
-            l=level.value,
-            y=period.start.year,
-        )
-    rows = [
-        r
-        for r in par_table(session, scheme, period, appraisal, stream, rules, timezone=timezone)
-        if r.unit.path.startswith(parent.path) and scope.covers(r.unit.id)
-    ]
+        if appraisal is not None:
+            raise InvalidInput(
+                NO_SCHEME_FOR_APPRAISAL, field="appraisal", **_where(province, level, period)
+            )
+        note = NO_SCHEME % _where(province, level, period)
+        view, _ = choose_instrument(session, units.subtree_ids(session, parent), period, None)
+    else:
+        instrument = publishing.get_instrument(session, scheme.instrument_code)
+        view = instrument_view(session, instrument.id, instrument.source_hash)
+    table = level_table(
+        session, province, level, view, period, scheme, appraisal, stream, rules, timezone=timezone
+    )
+    rows = [r for r in table if r.unit.path.startswith(parent.path) and scope.covers(r.unit.id)]
     elements = [e.code for e in (rows[0].index.parts if rows else ())]
     header = [
         "unit_code",
@@ -124,10 +133,11 @@ def scores_export(
         *elements,
         "reliable",
         "survey_points",
+        "rank",
     ]
     with_appraisal = appraisal is not None
     if with_appraisal:
-        header += ["appraisal_points", "total_points", "par_index", "rank", "band"]
+        header += ["appraisal_points", "total_points", "par_index", "band"]
     body = [_score_row(r, period, elements, with_appraisal) for r in rows]
     item_header = ["unit_code", "element", "item", "satisfied", "valid", "index"]
     item_rows = [
@@ -140,15 +150,58 @@ def scores_export(
         ("Tỉnh / Province", f"{province.code} — {province.name}"),
         ("Kỳ / Period", period.label),
         ("Cấp / Level", level.value),
-        ("Phiếu / Instrument", scheme.instrument_code),
+        ("Phiếu / Instrument", view.code),
         ("Luồng / Stream", stream.value if stream else "all"),
         ("Quy tắc công bố / Publication rules", rules.version),
-        ("Cấu hình điểm CCHC / PAR settings", f"{scheme.year} {scheme.decision}".strip()),
+        (
+            "Cấu hình điểm CCHC / PAR settings",
+            f"{scheme.year} {scheme.decision}".strip() if scheme else "—",
+        ),
+        ("Xếp hạng theo / Ranked by", RANKED_BY[_ranked_by(scheme, appraisal)]),
         ("Thời điểm lập / Generated", generated_at.isoformat(timespec="seconds")),
     ]
+    if note is not None:
+        meta.append(("Ghi chú / Note", note))
     return ScoresExport(
-        meta, Sheet("Điểm", header, body), Sheet("Chỉ số theo câu", item_header, item_rows)
+        meta,
+        Sheet("Điểm", header, body),
+        Sheet("Chỉ số theo câu", item_header, item_rows),
+        note,
+        all(r.respondents == 0 for r in rows),
     )
+
+
+# Vietnamese, as the file's header block is; the dashboard shows the translated msgid.
+NO_SCHEME = N_(
+    "Chưa có cấu hình điểm CCHC của %(p)s cho cấp %(l)s năm %(y)s: cột survey_points để trống, "
+    "xếp hạng theo chỉ số SIPAS."
+)
+ALL_EMPTY = N_(
+    "Không đơn vị nào có phiếu trong kỳ và luồng này (n = 0 ở mọi đơn vị): hãy chọn cấp, kỳ hoặc "
+    "luồng khác."
+)
+NO_SCHEME_FOR_APPRAISAL = N_(
+    "Chưa có cấu hình điểm CCHC của %(p)s cho cấp %(l)s năm %(y)s: không cộng được điểm thẩm "
+    "định. Khai báo cấu hình (trang Cấu hình điểm CCHC hoặc load-par-scheme) hoặc bỏ tệp thẩm định."
+)
+
+
+RANKED_BY = {
+    "total": "tổng điểm (thẩm định + điều tra) / total points",
+    "survey": "điểm điều tra xã hội học / survey points",
+    "sipas": "chỉ số SIPAS / SIPAS index",
+}
+
+
+def _ranked_by(scheme: ParScheme | None, appraisal: Mapping[str, Decimal] | None) -> str:
+    """What the rank column orders by (the same rule as reporting.par.level_table)."""
+    if scheme is None:
+        return "sipas"
+    return "total" if appraisal is not None else "survey"
+
+
+def _where(province: Unit, level: UnitLevel, period: Period) -> dict[str, Any]:
+    return {"p": province.code, "l": level.value, "y": period.start.year}
 
 
 def _score_row(
@@ -168,9 +221,10 @@ def _score_row(
         *[None if hidden else by_code[c].percent() for c in elements],
         "yes" if row.verdict.rankable else "no",
         row.survey_points,
+        row.rank,
     ]
     if with_appraisal:
-        cells += [row.appraisal_points, row.total, row.par_index, row.rank, row.band]
+        cells += [row.appraisal_points, row.total, row.par_index, row.band]
     return cells
 
 

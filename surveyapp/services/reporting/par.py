@@ -25,10 +25,10 @@ from analysis import (
     rank,
 )
 from analysis.publication import Verdict
-from surveyapp.models import ParScheme, Stream, Unit
+from surveyapp.models import ParScheme, Stream, Unit, UnitLevel
 from surveyapp.services.errors import N_, InvalidInput
 from surveyapp.services.instruments import publishing
-from surveyapp.services.instruments.snapshots import instrument_view
+from surveyapp.services.instruments.snapshots import InstrumentView, instrument_view
 from surveyapp.services.periods import Period
 from surveyapp.services.reporting import counts, figures
 from surveyapp.services.reporting.counts import UnitRow
@@ -76,6 +76,9 @@ def parse_criteria(raw: list[dict[str, Any]]) -> tuple[Criterion, ...]:
     return tuple(criteria)
 
 
+_Row = tuple[UnitRow, Interval | None, Verdict, dict[str, Decimal], Decimal | None, ParScore | None]
+
+
 @dataclass(frozen=True)
 class ParRow:
     unit: Unit
@@ -84,7 +87,7 @@ class ParRow:
     interval: Interval | None  # of SIPAS, Wilson at the respondents' n (tables; see README)
     verdict: Verdict
     points: dict[str, Decimal]  # criterion code → points
-    survey_points: Decimal
+    survey_points: Decimal | None  # None without PAR settings
     appraisal_points: Decimal | None
     total: Decimal | None
     par_index: Decimal | None
@@ -102,43 +105,85 @@ def par_table(
     *,
     timezone: str,
 ) -> list[ParRow]:
-    """One row per unit of the scheme's level in the province, ranked by total (ties share a
-    rank); units flagged by the publication rules get no rank."""
-    rules = rules or PublicationRules()
+    """The PAR table of a scheme's level in its province, by its settings."""
     instrument = publishing.get_instrument(session, scheme.instrument_code)
-    view = instrument_view(session, instrument.id, instrument.source_hash)
-    province = session.get_one(Unit, scheme.province_id)
+    return level_table(
+        session,
+        session.get_one(Unit, scheme.province_id),
+        scheme.level,
+        instrument_view(session, instrument.id, instrument.source_hash),
+        period,
+        scheme,
+        appraisal,
+        stream,
+        rules,
+        timezone=timezone,
+    )
+
+
+def level_table(
+    session: Session,
+    province: Unit,
+    level: UnitLevel,
+    view: InstrumentView,
+    period: Period,
+    scheme: ParScheme | None,
+    appraisal: Mapping[str, Decimal] | None = None,
+    stream: Stream | None = Stream.OFFICIAL,
+    rules: PublicationRules | None = None,
+    *,
+    timezone: str,
+) -> list[ParRow]:
+    """One row per unit of ``level`` in the province, ranked (ties share a rank; units flagged by
+    the publication rules get no rank). With settings: survey points, and with appraisal points
+    the totals, ranked by total (else by survey points). Without settings (``scheme`` None): the
+    indices only, ranked by SIPAS, points left empty."""
+    rules = rules or PublicationRules()
     units = list(
         session.scalars(
             select(Unit)
-            .where(Unit.path.startswith(province.path), Unit.level == scheme.level)
+            .where(Unit.path.startswith(province.path), Unit.level == level)
             .order_by(Unit.code)
         )
     )
-    criteria = parse_criteria(scheme.criteria)
-    rows: list[tuple[UnitRow, Interval | None, Verdict, dict[str, Decimal], Decimal, ParScore]] = []
+    criteria = parse_criteria(scheme.criteria) if scheme is not None else ()
+    rows: list[
+        tuple[
+            UnitRow, Interval | None, Verdict, dict[str, Decimal], Decimal | None, ParScore | None
+        ]
+    ] = []
     for row in counts.unit_table(session, units, period, view, stream, None, timezone):
         shown = figures.figure(row.index, row.respondents, rules)
-        interval, verdict = shown.interval, shown.verdict
         points: dict[str, Decimal] = {}
         for criterion in criteria:
             source = find(row.index, criterion.source) if criterion.source != "SIPAS" else row.index
             if source is not None and source.value is not None:
                 points[criterion.code] = criterion_points(criterion, source.value)
-        survey = sum(points.values(), Decimal(0))
-        given = None if appraisal is None else appraisal.get(row.unit.code)
-        score = par_score(row.unit.code, survey, given, 100)
-        rows.append((row, interval, verdict, points, survey, score))
-    rankable = {
-        r[0].unit.code: (r[5].total if r[5].total is not None else r[4])
-        for r in rows
-        if r[2].rankable and r[0].index.value is not None
-    }
-    ranks = rank({k: Fraction(v) for k, v in rankable.items()})
-    bands = [(b["label"], Decimal(b["lower"])) for b in scheme.ranking_bands]
+        survey = sum(points.values(), Decimal(0)) if scheme is not None else None
+        score = None
+        if survey is not None:
+            given = None if appraisal is None else appraisal.get(row.unit.code)
+            score = par_score(row.unit.code, survey, given, 100)
+        rows.append((row, shown.interval, shown.verdict, points, survey, score))
+
+    def measure(survey: Decimal | None, score: ParScore | None, index: Index) -> Fraction:
+        if score is not None and score.total is not None:
+            return Fraction(score.total)
+        if survey is not None:
+            return Fraction(survey)
+        return Fraction(index.value) if index.value is not None else Fraction(0)
+
+    ranks = rank(
+        {
+            row.unit.code: measure(survey, score, row.index)
+            for row, _, verdict, _, survey, score in rows
+            if verdict.rankable and row.index.value is not None
+        }
+    )
+    bands = [(b["label"], Decimal(b["lower"])) for b in scheme.ranking_bands] if scheme else []
     out = []
     for row, interval, verdict, points, survey, score in rows:
-        measure = score.par_index if score.par_index is not None else None
+        par_index = score.par_index if score is not None else None
         out.append(
             ParRow(
                 row.unit,
@@ -148,11 +193,11 @@ def par_table(
                 verdict,
                 points,
                 survey,
-                score.appraisal_points,
-                score.total,
-                score.par_index,
+                score.appraisal_points if score is not None else None,
+                score.total if score is not None else None,
+                par_index,
                 ranks.get(row.unit.code),
-                band_of(measure, bands) if measure is not None and bands else None,
+                band_of(par_index, bands) if par_index is not None and bands else None,
             )
         )
     return out
