@@ -10,6 +10,7 @@ from surveyapp.dashboard import (  # noqa: E402, F401  (the views register on bp
     export_views,
     inbox_views,
     intake_views,
+    par_views,
     report_views,
     setup_views,
 )

@@ -16,11 +16,12 @@ from surveyapp.dashboard import bp
 from surveyapp.dashboard.labels import (
     CASE_STATUS_LABELS,
     FLAG_LABELS,
+    LEVEL_LABELS,
     RESPONSE_STATUS_LABELS,
     ROLE_LABELS,
 )
 from surveyapp.db import get_session
-from surveyapp.models import CaseStatus, ResponseStatus, Role
+from surveyapp.models import CaseStatus, ResponseStatus, Role, UnitLevel
 from surveyapp.services.access import (
     Permission,
     Scope,
@@ -64,6 +65,7 @@ def helpers() -> dict[str, Any]:
     return {
         "can": can,
         "role_label": lambda role: ROLE_LABELS[Role(role)],
+        "level_label": lambda level: LEVEL_LABELS[UnitLevel(level)],
         "status_label": lambda status: CASE_STATUS_LABELS[CaseStatus(status)],
         "response_status_label": lambda s: RESPONSE_STATUS_LABELS[ResponseStatus(s)],
         "flag_label": lambda reason: FLAG_LABELS.get(reason or "", reason),

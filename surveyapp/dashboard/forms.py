@@ -186,5 +186,19 @@ class AliasForm(FlaskForm):
     )
 
 
+class ParSchemeForm(FlaskForm):
+    text = TextAreaField(
+        _l("Cấu hình (YAML hoặc JSON)"),
+        validators=[InputRequired(REQUIRED), Length(max=50_000)],
+        render_kw={"rows": 22, "spellcheck": "false", "class": "code"},
+    )
+
+
+class ParUploadForm(FlaskForm):
+    file = FileField(
+        _l("Tệp cấu hình (.yaml, .yml hoặc .json)"), validators=[FileRequired(REQUIRED)]
+    )
+
+
 class DossierUploadForm(UploadForm):
     keep_good_rows = BooleanField(_l("Nhập các dòng đúng, bỏ qua dòng lỗi"))

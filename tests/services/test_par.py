@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import yaml
@@ -244,3 +246,20 @@ def test_a_file_holds_several_schemes_and_loads_all_or_none(session: Session, wo
         yaml.safe_load(settings.to_yaml(settings.as_mapping(loaded[0].scheme)))
     )
     assert again == settings.read_scheme(SCHEME)
+
+
+def test_load_par_scheme_from_the_command_line(runner: Any, world: dict, tmp_path: Any) -> None:
+    good = tmp_path / "cchc-2026.yaml"
+    good.write_text(yaml.safe_dump(SCHEME, allow_unicode=True), encoding="utf-8")
+    loaded = runner.invoke(args=["load-par-scheme", str(good)])
+    assert loaded.exit_code == 0, loaded.output
+    assert "Đã tạo cấu hình P cấp district năm 2026 (QĐ thử nghiệm)." in loaded.output
+    again = runner.invoke(args=["load-par-scheme", str(good)])
+    assert "Đã cập nhật cấu hình P cấp district năm 2026" in again.output
+    as_json = tmp_path / "cchc.json"
+    as_json.write_text(json.dumps(SCHEME | {"year": 2027, "appraisal_max": 50}), encoding="utf-8")
+    refused = runner.invoke(args=["load-par-scheme", str(as_json)])
+    assert refused.exit_code == 1
+    assert "Cấu hình thứ 1: " in refused.output
+    assert "điểm thẩm định (50) và điểm điều tra (35) phải cộng lại bằng 100" in refused.output
+    assert "không nạp cấu hình nào" in refused.output

@@ -1,0 +1,154 @@
+"""The PAR office's settings of the PAR-index survey points (cấu hình điểm Chỉ số CCHC): the
+schemes of its province by level and year, edited as the same YAML/JSON a file holds, uploaded,
+copied to the next year, downloaded."""
+
+from __future__ import annotations
+
+import yaml
+from flask import Response, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext
+
+from surveyapp.clock import now
+from surveyapp.dashboard import bp
+from surveyapp.dashboard.common import requires, scope
+from surveyapp.dashboard.forms import ParSchemeForm, ParUploadForm
+from surveyapp.db import get_session
+from surveyapp.models import ParScheme
+from surveyapp.security import accepts_files
+from surveyapp.services.access import Permission, visible_units
+from surveyapp.services.errors import N_, NotFound, ServiceError
+from surveyapp.services.par import settings
+from surveyapp.services.validation import parse_id
+
+TEMPLATE = """\
+province: {province}
+level: district          # province, department, district hoặc commune
+year: {year}
+decision: "QĐ …/QĐ-UBND"
+instrument: COUNTER      # phiếu tính chỉ số
+appraisal_max: 65        # điểm thẩm định; cộng điểm điều tra phải bằng 100
+criteria:
+  - code: "SXH"
+    source: SIPAS        # SIPAS hoặc mã một yếu tố của phiếu (TC, TT, CC, KQ, PA)
+    max_points: 35
+    method: linear       # linear, hoặc banded với bands: [{{lower, upper, points}}, …]
+ranking_bands:
+  - {{label: "Tốt", lower: 80}}
+  - {{label: "Khá", lower: 65}}
+  - {{label: "Trung bình", lower: 50}}
+  - {{label: "Yếu", lower: 0}}
+"""
+
+
+def _page(
+    form: ParSchemeForm, errors: list[str] | None = None, code: int = 200
+) -> ResponseReturnValue:
+    db = get_session()
+    return render_template(
+        "dashboard/par.html",
+        form=form,
+        upload=ParUploadForm(prefix="file", formdata=None),
+        errors=errors or [],
+        schemes=settings.list_schemes(db, scope()),
+        survey_max=lambda s: sum(float(c["max_points"]) for c in s.criteria),
+    ), code
+
+
+def _blank_form() -> ParSchemeForm:
+    form = ParSchemeForm(formdata=None)
+    provinces = [u for u in visible_units(get_session(), scope()) if u.parent_id is None]
+    form.text.data = TEMPLATE.format(
+        province=provinces[0].code if provinces else "…", year=now().year
+    )
+    return form
+
+
+@bp.route("/par", methods=["GET", "POST"])
+@requires(Permission.MANAGE_SETUP)
+def par_settings() -> ResponseReturnValue:
+    """The schemes, and the editor: empty, a scheme to change (``?edit=``), or what was posted."""
+    db = get_session()
+    if request.method == "GET":
+        form = _blank_form()
+        if request.args.get("edit"):
+            scheme_id = parse_id(request.args["edit"])
+            if scheme_id is None:
+                raise NotFound(N_("Không tìm thấy cấu hình điểm CCHC."))
+            scheme = settings.get_scheme(db, scope(), scheme_id)
+            form.text.data = settings.to_yaml(settings.as_mapping(scheme))
+        return _page(form)
+    form = ParSchemeForm()
+    if not form.validate_on_submit():
+        return _page(form, [e for es in form.errors.values() for e in es], 422)
+    try:
+        data = yaml.safe_load(form.text.data)
+    except yaml.YAMLError:
+        return _page(form, [gettext("Nội dung không đọc được như YAML/JSON.")], 422)
+    try:
+        scheme, created = settings.save_scheme(db, scope(), data, now())
+    except ServiceError as error:
+        db.rollback()
+        return _page(form, [error.render(gettext)], error.status_code)
+    db.commit()
+    flash(_saved(scheme, created), "success")
+    return redirect(url_for("dashboard.par_settings"), 303)
+
+
+def _saved(scheme: ParScheme, created: bool) -> str:
+    what = {"p": scheme.province.code, "l": scheme.level.value, "y": scheme.year}
+    if created:
+        return gettext("Đã tạo cấu hình %(p)s cấp %(l)s năm %(y)s.", **what)
+    return gettext("Đã cập nhật cấu hình %(p)s cấp %(l)s năm %(y)s.", **what)
+
+
+@bp.post("/par/upload")
+@requires(Permission.MANAGE_SETUP)
+@accepts_files("file-file")
+def upload_par_settings() -> ResponseReturnValue:
+    """A YAML/JSON file of one or several schemes; all or none."""
+    db = get_session()
+    upload = ParUploadForm(prefix="file")
+    if not upload.validate_on_submit():
+        return _page(_blank_form(), [e for es in upload.errors.values() for e in es], 422)
+    try:
+        text = upload.file.data.stream.read().decode("utf-8")
+    except UnicodeDecodeError:
+        return _page(_blank_form(), [gettext("Tệp phải là văn bản UTF-8 (YAML hoặc JSON).")], 422)
+    try:
+        loaded = settings.load_schemes(db, scope(), text, now())
+    except ServiceError as error:
+        db.rollback()
+        return _page(_blank_form(), [error.render(gettext)], 422)
+    db.commit()
+    for item in loaded:
+        flash(_saved(item.scheme, item.created), "success")
+    return redirect(url_for("dashboard.par_settings"), 303)
+
+
+@bp.post("/par/<id:scheme_id>/copy")
+@requires(Permission.MANAGE_SETUP)
+def copy_par_settings(scheme_id: int) -> ResponseReturnValue:
+    db = get_session()
+    try:
+        copy = settings.copy_to_next_year(db, scope(), scheme_id, now())
+    except ServiceError as error:
+        db.rollback()
+        if error.status_code == 404:
+            raise
+        return _page(_blank_form(), [error.render(gettext)], error.status_code)
+    db.commit()
+    flash(_saved(copy, True), "success")
+    return redirect(url_for("dashboard.par_settings", edit=copy.id), 303)
+
+
+@bp.get("/par/<id:scheme_id>.yaml")
+@requires(Permission.MANAGE_SETUP)
+def download_par_settings(scheme_id: int) -> ResponseReturnValue:
+    scheme = settings.get_scheme(get_session(), scope(), scheme_id)
+    name = f"cau-hinh-cchc-{scheme.province.code}-{scheme.level.value}-{scheme.year}.yaml"
+    return Response(
+        settings.to_yaml(settings.as_mapping(scheme)),
+        mimetype="application/yaml",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -1,0 +1,103 @@
+"""The PAR office's settings page: a scheme typed, listed, edited, copied to the next year,
+downloaded and uploaded; bad settings explained; published years read-only; others kept out."""
+
+from __future__ import annotations
+
+import html
+import io
+import re
+
+import yaml
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from surveyapp.models import ParScheme
+from tests.conftest import NOW, signed_in
+from tests.factories import PAR_SCHEME
+
+
+def editor_text(page: str) -> str:
+    found = re.search(r"<textarea[^>]*>(.*?)</textarea>", page, re.S)
+    assert found, page[:500]
+    return html.unescape(found.group(1))
+
+
+def test_the_par_office_keeps_its_settings_on_the_dashboard(
+    app: Flask, session: Session, world: dict
+) -> None:
+    par = signed_in(app, "par@x.vn")
+    page = par.client.get("/dashboard/par").get_data(as_text=True)
+    assert "Chưa có cấu hình nào" in page
+    template = yaml.safe_load(editor_text(page))  # the editor starts from a sound example
+    assert template["province"] == "P"
+
+    def save(text: str) -> object:
+        return par.client.post(
+            "/dashboard/par", data={"csrf_token": par.csrf("/dashboard/par"), "text": text}
+        )
+
+    assert save(yaml.safe_dump(template, allow_unicode=True)).status_code == 303
+    bad = save(yaml.safe_dump(PAR_SCHEME | {"appraisal_max": 70}, allow_unicode=True))
+    assert bad.status_code == 422
+    assert "phải cộng lại bằng 100" in bad.get_data(as_text=True)
+    assert "appraisal_max: 70" in editor_text(bad.get_data(as_text=True))  # kept for mending
+    broken = save("province: [P")
+    assert broken.status_code == 422
+    assert "không đọc được như YAML/JSON" in broken.get_data(as_text=True)
+    assert save(yaml.safe_dump(PAR_SCHEME, allow_unicode=True)).status_code == 303
+    listed = par.client.get("/dashboard/par").get_data(as_text=True)
+    assert "QĐ thử nghiệm" in listed
+    scheme = session.scalar(select(ParScheme).where(ParScheme.year == 2026))
+    edit = par.client.get(f"/dashboard/par?edit={scheme.id}").get_data(as_text=True)
+    assert yaml.safe_load(editor_text(edit))["criteria"][0]["max_points"] == 35
+    assert par.client.get("/dashboard/par?edit=x").status_code == 404
+    download = par.client.get(f"/dashboard/par/{scheme.id}.yaml")
+    assert "cau-hinh-cchc-P-district-2026.yaml" in download.headers["Content-Disposition"]
+    assert yaml.safe_load(download.data)["decision"] == "QĐ thử nghiệm"
+
+    copied = par.client.post(
+        f"/dashboard/par/{scheme.id}/copy", data={"csrf_token": par.csrf("/dashboard/par")}
+    )
+    assert copied.status_code == 303
+    again = par.client.post(
+        f"/dashboard/par/{scheme.id}/copy", data={"csrf_token": par.csrf("/dashboard/par")}
+    )
+    assert again.status_code == 409
+    assert "Năm 2027 đã có cấu hình" in again.get_data(as_text=True)
+
+    commune = yaml.safe_dump(
+        PAR_SCHEME
+        | {"level": "commune", "appraisal_max": 70, "criteria": [{"code": "S", "max_points": 30}]},
+        allow_unicode=True,
+    )
+    uploaded = par.client.post(
+        "/dashboard/par/upload",
+        data={
+            "file-csrf_token": par.csrf("/dashboard/par"),
+            "file-file": (io.BytesIO(commune.encode()), "cchc.yaml"),
+        },
+    )
+    assert uploaded.status_code == 303
+    assert session.scalar(select(func.count()).select_from(ParScheme)) == 3
+    latin = par.client.post(
+        "/dashboard/par/upload",
+        data={
+            "file-csrf_token": par.csrf("/dashboard/par"),
+            "file-file": (io.BytesIO("năm".encode("cp1258")), "cchc.yaml"),
+        },
+    )
+    assert latin.status_code == 422
+
+    # A year whose results were published is read-only: no edit link, and saving is refused.
+    session.expire_all()
+    scheme = session.get(ParScheme, scheme.id)
+    scheme.published_at = NOW
+    session.commit()
+    listed = par.client.get("/dashboard/par").get_data(as_text=True)
+    assert f"edit={scheme.id}" not in listed
+    locked = save(yaml.safe_dump(PAR_SCHEME | {"decision": "sửa"}, allow_unicode=True))
+    assert locked.status_code == 409
+
+    manager = signed_in(app, "manager@x.vn")
+    assert manager.client.get("/dashboard/par").status_code == 403
