@@ -12,8 +12,9 @@ from flask import Flask
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session
 
-from surveyapp.models import UnitLevel
+from surveyapp.models import Stream, UnitLevel
 from surveyapp.services.access import scope_for
+from surveyapp.services.exports import scores
 from surveyapp.services.exports.writers import safe_cell
 from surveyapp.services.periods import parse_period
 from surveyapp.services.reporting.par import par_table
@@ -368,3 +369,19 @@ def test_a_formula_item_code_is_a_plain_header(
         header = ",".join(str(c) for c in next(load_workbook(out).worksheets[0].values))
     assert "'=HYPERLINK" in header
     assert ",=HYPERLINK" not in header
+
+
+def test_the_suggested_scores_file_follows_the_data(session: Session) -> None:
+    world = build_world(session)
+    year = parse_period("2026")
+    p, d1 = world["units"]["p"], world["units"]["d1"]
+    assert scores.suggest(session, p, year) == scores.Suggestion(UnitLevel.DISTRICT, "official")
+    assert scores.suggest(session, d1, year).level is UnitLevel.COMMUNE
+    assert scores.suggest(session, world["units"]["x"], year).level is None  # nothing below
+    assert not scores.has_answers(session, p, UnitLevel.DISTRICT, year, None)
+    submit_response(session, world["counters"]["P.D1.X"])  # a commune's general answer
+    assert scores.suggest(session, p, year).stream == "general"
+    # A commune's answer counts for its district too (units of a level hold their subtrees).
+    assert scores.has_answers(session, p, UnitLevel.DISTRICT, year, Stream.GENERAL)
+    assert not scores.has_answers(session, p, UnitLevel.DISTRICT, year, Stream.OFFICIAL)
+    assert not scores.has_answers(session, p, UnitLevel.DISTRICT, parse_period("2025"), None)

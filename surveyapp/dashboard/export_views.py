@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Response as FlaskResponse
 from flask import current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
+from flask_login import current_user
 
 from surveyapp.clock import now
 from surveyapp.dashboard import bp
@@ -23,6 +25,7 @@ from surveyapp.services.collection.tables import TableLimits
 from surveyapp.services.errors import N_, NotFound
 from surveyapp.services.exports import jobs
 from surveyapp.services.exports import scores as score_files
+from surveyapp.services.periods import parse_period
 
 MIMETYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -51,6 +54,16 @@ def _forms() -> tuple[ScoresExportForm, ResponsesExportForm]:
         form.format.choices = [("xlsx", "Excel (XLSX)"), ("csv", "CSV")]
     responses.unit.choices = ([("", gettext("Tất cả"))] if scope().unit_ids is None else []) + units
     if request.method == "GET":
+        # What works for this official: their unit, the level below it, this year, the stream
+        # that has answers.
+        zone = ZoneInfo(current_app.config["TIMEZONE"])
+        year = str(now().astimezone(zone).year)
+        home = current_user.unit
+        hint = score_files.suggest(get_session(), home, parse_period(year))
+        scores.unit.data, scores.period.data = home.code, year
+        scores.stream.data = hint.stream
+        scores.level.data = hint.level.value if hint.level else scores.level.data
+        responses.unit.data = home.code if scope().unit_ids is not None else ""
         for form in (scores, responses):
             form.unit.data = request.args.get("unit") or form.unit.data
             form.period.data = request.args.get("period") or form.period.data

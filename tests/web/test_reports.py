@@ -384,3 +384,52 @@ def test_a_non_finite_number_is_sent_as_null(app: Flask) -> None:
         text = app.json.dumps({"p": float("nan"), "rows": [1.5, float("inf")], "tên": "Hà Nội"})
     assert json.loads(text) == {"p": None, "rows": [1.5, None], "tên": "Hà Nội"}
     assert "Hà Nội" in text  # readable, not \\u escapes
+
+
+def selected(page: str, name: str) -> str | None:
+    """The value a select of the page starts on."""
+    block = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S)
+    assert block, name
+    found = re.search(r'<option selected value="([^"]*)"', block.group(1))
+    return found.group(1) if found else None
+
+
+def test_the_scores_form_starts_from_what_works_and_refuses_a_file_of_zeros(
+    app: Flask, world: dict, session: Session
+) -> None:
+    auth = signed_in(app, "par@x.vn")
+    page = auth.client.get("/dashboard/exports").get_data(as_text=True)
+    # The PAR office of province P: its districts, this year, the stream that has answers.
+    assert (selected(page, "scores-unit"), selected(page, "scores-level")) == ("P", "district")
+    assert re.search(r'name="scores-period"[^>]*value="2026"', page)
+    assert selected(page, "scores-stream") == "general"
+    manager = signed_in(app, "manager@x.vn")
+    mine = manager.client.get("/dashboard/exports").get_data(as_text=True)
+    assert (selected(mine, "scores-unit"), selected(mine, "scores-level")) == ("P.D1", "commune")
+
+    def ask(level: str, stream: str, appraisal: bytes | None = None) -> object:
+        form = {
+            "kind": "scores",
+            "scores-csrf_token": auth.csrf("/dashboard/exports"),
+            "scores-unit": "P",
+            "scores-level": level,
+            "scores-period": "2026",
+            "scores-stream": stream,
+            "scores-format": "csv",
+        }
+        if appraisal is not None:
+            form["scores-appraisal"] = (io.BytesIO(appraisal), "a.csv")
+        return auth.client.post("/dashboard/exports", data=form, content_type="multipart/form-data")
+
+    zeros = ask("commune", "all")
+    assert zeros.status_code == 422
+    assert "Không đơn vị nào có phiếu trong kỳ và luồng này" in zeros.get_data(as_text=True)
+    assert ask("district", "official").status_code == 422  # the answer is general
+    no_settings = ask("district", "general", b"unit_code,appraisal_points\nP.D1,60\n")
+    assert no_settings.status_code == 422
+    assert "không cộng được điểm thẩm định" in no_settings.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(ExportJob)) == 0
+    queued = ask("district", "general")
+    assert queued.status_code == 303
+    done = wait_for_job(auth, queued.headers["Location"])
+    assert 'data-status="done"' in done

@@ -69,6 +69,14 @@ def create_export(
         clean["stream"] = stream
         if appraisal is not None:
             clean["appraisal"] = {code: str(points) for code, points in appraisal.items()}
+        scores.check_request(
+            session,
+            get_visible_unit(session, scope, clean["unit"]),
+            UnitLevel(clean["level"]),
+            parse_period(clean["period"]),
+            None if stream == "all" else Stream(stream),
+            appraisal is not None,
+        )
     job = ExportJob(user_id=scope.user_id, kind=kind, params=clean, created_at=now, updated_at=now)
     session.add(job)
     session.flush()

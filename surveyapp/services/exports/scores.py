@@ -3,6 +3,7 @@ with an appraisal file, totals, rank and band (a header block and a per-item she
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -10,11 +11,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from analysis import PublicationRules
 from surveyapp.models import (
+    AnswerCount,
     ParScheme,
     Stream,
     Unit,
@@ -28,6 +30,7 @@ from surveyapp.services.instruments import publishing
 from surveyapp.services.instruments.snapshots import instrument_view
 from surveyapp.services.org import units
 from surveyapp.services.org.units import root_of
+from surveyapp.services.par import settings as par_settings
 from surveyapp.services.periods import Period
 from surveyapp.services.reporting.dashboards import choose_instrument
 from surveyapp.services.reporting.par import ParRow, level_table
@@ -81,6 +84,82 @@ def read_appraisal(
     return points
 
 
+@dataclass(frozen=True)
+class Suggestion:
+    """What a scores export form starts from for an official: the level below their unit (the
+    level its children have most often) and the stream that has answers this year."""
+
+    level: UnitLevel | None
+    stream: str  # "official", "general" or "all"
+
+
+def suggest(session: Session, unit: Unit, period: Period) -> Suggestion:
+    levels = Counter(
+        session.scalars(select(Unit.level).where(Unit.parent_id == unit.id, Unit.is_active))
+    )
+    level = levels.most_common(1)[0][0] if levels else None
+    ids = units.subtree_ids(session, unit)
+    by_stream = {stream: n for stream, n in _answers_by_stream(session, ids, period).items() if n}
+    if Stream.OFFICIAL in by_stream:
+        return Suggestion(level, Stream.OFFICIAL.value)
+    return Suggestion(level, Stream.GENERAL.value if by_stream else Stream.OFFICIAL.value)
+
+
+def has_answers(
+    session: Session, parent: Unit, level: UnitLevel, period: Period, stream: Stream | None
+) -> bool:
+    """Whether any unit of ``level`` under ``parent`` has an answer in the period and stream: a
+    file where every unit has n = 0 is refused rather than written."""
+    tops = session.scalars(
+        select(Unit).where(Unit.path.startswith(parent.path), Unit.level == level)
+    ).all()
+    ids = sorted({i for top in tops for i in units.subtree_ids(session, top)})
+    counted = _answers_by_stream(session, ids, period)
+    return bool(counted.get(stream, 0) if stream is not None else sum(counted.values()))
+
+
+def check_request(
+    session: Session,
+    parent: Unit,
+    level: UnitLevel,
+    period: Period,
+    stream: Stream | None,
+    with_appraisal: bool,
+) -> None:
+    """Refuse, before any work, a scores file that would hold only zeros or that asks to add
+    appraisal points without PAR settings."""
+    if with_appraisal and find_scheme(session, root_of(parent), level, period) is None:
+        raise InvalidInput(
+            NO_SCHEME_FOR_APPRAISAL, field="appraisal", **_where(root_of(parent), level, period)
+        )
+    if not has_answers(session, parent, level, period, stream):
+        raise InvalidInput(ALL_EMPTY, field="period")
+
+
+def find_scheme(
+    session: Session, province: Unit, level: UnitLevel, period: Period
+) -> ParScheme | None:
+    """The province's PAR settings for the level and the period's year, if any."""
+    return par_settings.find_scheme(session, province.id, level, period.start.year)
+
+
+def _answers_by_stream(
+    session: Session, unit_ids: Sequence[int], period: Period
+) -> dict[Stream, int]:
+    """Answer counts of the units over the period's months, from the rollup, by stream."""
+    if not unit_ids:
+        return {}
+    rows = session.execute(
+        select(AnswerCount.stream, func.sum(AnswerCount.count))
+        .where(
+            AnswerCount.unit_id.in_(unit_ids),
+            AnswerCount.period.between(period.first_month, period.last_month),
+        )
+        .group_by(AnswerCount.stream)
+    )
+    return {Stream(stream): int(n or 0) for stream, n in rows}
+
+
 def scores_export(
     session: Session,
     *,
@@ -98,13 +177,7 @@ def scores_export(
     the scope may not open are left out."""
     rules = rules or PublicationRules()
     province = root_of(parent)
-    scheme = session.scalar(
-        select(ParScheme).where(
-            ParScheme.province_id == province.id,
-            ParScheme.level == level,
-            ParScheme.year == period.start.year,
-        )
-    )
+    scheme = find_scheme(session, province, level, period)
     note = None
     if scheme is None:
         if appraisal is not None:
