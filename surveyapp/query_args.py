@@ -8,12 +8,12 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from surveyapp.models import CaseStatus, Channel, RespondentType, Stream
+from surveyapp.models import CaseStatus, Channel, RespondentType, Stream, UnitLevel
 from surveyapp.services.access import Scope, get_visible_unit
 from surveyapp.services.errors import N_, InvalidInput
 from surveyapp.services.feedback import cases
 from surveyapp.services.org import catalogue, units
-from surveyapp.services.periods import parse_period
+from surveyapp.services.periods import Period, parse_period
 from surveyapp.services.reporting.counts import Attribution, Filters
 from surveyapp.services.reporting.dashboards import Query
 from surveyapp.services.validation import parse_id
@@ -59,6 +59,22 @@ def report_query(session: Session, args: Args, default_period: str | None) -> Qu
         ),
         (args.get("instrument") or "").strip()[:40] or None,
     )
+
+
+def scores_query(args: Args) -> tuple[UnitLevel, Period, Stream | None]:
+    """Level, period and stream of a scores request (stream: official unless ``all``)."""
+    try:
+        level = UnitLevel((args.get("level") or "").strip())
+    except ValueError:
+        raise InvalidInput(
+            N_("Cần tham số level (province, department, district hoặc commune)."), field="level"
+        ) from None
+    text = (args.get("period") or "").strip()
+    if not text:
+        raise InvalidInput(N_("Thiếu tham số period (YYYY, YYYY-Qn hoặc YYYY-MM)."), field="period")
+    if (args.get("stream") or "").strip() == "all":
+        return level, parse_period(text[:40]), None
+    return level, parse_period(text[:40]), _choice(args, "stream", Stream) or Stream.OFFICIAL
 
 
 def attribution(args: Args) -> Attribution:

@@ -4,6 +4,7 @@ or the dashboard session; the scope is the official's, as in the dashboard."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import Response as FlaskResponse
@@ -18,9 +19,10 @@ from surveyapp.clock import now
 from surveyapp.db import get_session
 from surveyapp.errors import render_error
 from surveyapp.models import User, localized
-from surveyapp.query_args import report_query
+from surveyapp.query_args import report_query, scores_query
 from surveyapp.services.access import Scope, get_visible_unit, scope_for, visible_units
 from surveyapp.services.accounts import api_tokens
+from surveyapp.services.exports import scores
 from surveyapp.services.reporting import dashboards, figures
 
 
@@ -139,6 +141,40 @@ def unit_indices(code: str) -> ResponseReturnValue:
             for p in view.trend
         ],
         channels={c.value: n for c, n in view.channels},
+    )
+
+
+@bp.get("/units/<code>/scores")
+def unit_scores(code: str) -> ResponseReturnValue:
+    """The PAR council's scores of the units of ``level`` under the unit, as the export file holds
+    them (no appraisal points: those come with a file, in the dashboard or the CLI)."""
+    scope = api_scope()
+    if scope is None:
+        return unauthorized()
+    db = get_session()
+    parent = get_visible_unit(db, scope, code[:40])
+    level, period, stream = scores_query(request.args)
+    export = scores.scores_export(
+        db,
+        scope=scope,
+        parent=parent,
+        level=level,
+        period=period,
+        appraisal=None,
+        generated_at=now(),
+        timezone=current_app.config["TIMEZONE"],
+        stream=stream,
+    )
+    header = export.scores.header
+    return jsonify(
+        meta=dict(export.meta),
+        note=export.note,
+        empty=export.empty,
+        header=header,
+        rows=[
+            {k: float(v) if isinstance(v, Decimal) else v for k, v in zip(header, row, strict=True)}
+            for row in export.scores.rows
+        ],
     )
 
 

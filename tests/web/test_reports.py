@@ -433,3 +433,35 @@ def test_the_scores_form_starts_from_what_works_and_refuses_a_file_of_zeros(
     assert queued.status_code == 303
     done = wait_for_job(auth, queued.headers["Location"])
     assert 'data-status="done"' in done
+
+
+def test_api_scores_match_the_export_with_or_without_settings(
+    app: Flask, world: dict, session: Session
+) -> None:
+    headers = {"Authorization": f"Bearer {create_token(signed_in(app, 'par@x.vn'))}"}
+    api = app.test_client()
+    url = "/api/v1/units/P/scores?period=2026&level=district&stream=all"
+    bare = api.get(url, headers=headers)
+    assert bare.status_code == 200
+    payload = bare.get_json()
+    validate(payload, "/units/{code}/scores")
+    assert "cột survey_points để trống" in payload["note"]
+    by_unit = {r["unit_code"]: r for r in payload["rows"]}
+    assert (by_unit["P.D1"]["n"], by_unit["P.D2"]["n"]) == (12, 5)
+    assert by_unit["P.D1"]["sipas"] == 66.67
+    assert by_unit["P.D1"]["survey_points"] is None
+    make_par_scheme(session)
+    scored = api.get(url, headers=headers).get_json()
+    validate(scored, "/units/{code}/scores")
+    assert scored["note"] is None
+    # 35 points × 66.67 % (exactly 2/3: 8 of 12 satisfied on every item) = 23.33.
+    assert {r["unit_code"]: r for r in scored["rows"]}["P.D1"]["survey_points"] == 23.33
+    official = api.get(url.replace("stream=all", "stream=official"), headers=headers).get_json()
+    assert official["empty"] is True  # every answer here is a general one
+    for bad, name in (("level=hamlet", "level"), ("level=district", "period")):
+        refused = api.get(f"/api/v1/units/P/scores?{bad}", headers=headers)
+        assert refused.status_code == 422
+        assert name in refused.get_json()["error"]["message"]
+    manager = {"Authorization": f"Bearer {create_token(signed_in(app, 'manager@x.vn'))}"}
+    assert api.get(url, headers=manager).status_code == 404  # the province is outside its scope
+    assert api.get(url).status_code == 401
