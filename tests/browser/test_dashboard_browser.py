@@ -160,6 +160,7 @@ def test_every_page_works_under_the_content_security_policy(
         "/dashboard/intake",
         "/dashboard/staff",
         "/dashboard/procedures",
+        "/dashboard/par",
         "/dashboard/units/P?period=2026",
         "/dashboard/units/P/ranking?period=2026",
         "/dashboard/units/P/tt01?period=2026",

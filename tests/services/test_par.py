@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -263,3 +264,13 @@ def test_load_par_scheme_from_the_command_line(runner: Any, world: dict, tmp_pat
     assert "Cấu hình thứ 1: " in refused.output
     assert "điểm thẩm định (50) và điểm điều tra (35) phải cộng lại bằng 100" in refused.output
     assert "không nạp cấu hình nào" in refused.output
+
+
+def test_the_readme_example_is_a_sound_scheme() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## PAR settings") :]
+    example = section[
+        section.index("```yaml") + 7 : section.index("```", section.index("```yaml") + 7)
+    ]
+    scheme = settings.read_scheme(yaml.safe_load(example))
+    assert scheme.appraisal_max + sum(c.max_points for c in scheme.criteria) == 100

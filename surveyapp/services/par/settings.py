@@ -148,9 +148,12 @@ def read_file(text: str) -> list[object]:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f" (dòng {mark.line + 1})" if mark is not None else ""
+        if mark is None:
+            raise InvalidInput(N_("Tệp không đọc được như YAML/JSON."), field="file") from None
         raise InvalidInput(
-            N_("Tệp không đọc được như YAML/JSON%(where)s."), field="file", where=where
+            N_("Tệp không đọc được như YAML/JSON (dòng %(line)s)."),
+            field="file",
+            line=mark.line + 1,
         ) from None
     if isinstance(data, dict) and "schemes" in data:
         data = data["schemes"]
