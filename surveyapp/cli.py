@@ -31,6 +31,7 @@ from surveyapp.services.instruments import definitions, publishing
 from surveyapp.services.intake import files
 from surveyapp.services.intake.dossiers import IntakeOptions
 from surveyapp.services.org import catalogue, links, qr, staff, units
+from surveyapp.services.par import publication
 from surveyapp.services.par import settings as par_settings
 from surveyapp.services.periods import parse_period
 from surveyapp.services.reporting import counts
@@ -551,7 +552,7 @@ def export_scores_command(
             )
             if parent is None:
                 fail("chưa có đơn vị nào.")
-            export = scores.scores_export(
+            export = publication.scores_file(
                 session,
                 timezone=current_app.config["TIMEZONE"],
                 scope=SYSTEM,

@@ -64,6 +64,8 @@ class Base(DeclarativeBase):
         dict[str, str]: JSON(),
         dict[str, Any]: JSON(),
         list[dict[str, Any]]: JSON(),
+        list[str]: JSON(),
+        list[list[Any]]: JSON(),
     }
 
 

@@ -22,7 +22,7 @@ from surveyapp.models import User, localized
 from surveyapp.query_args import report_query, scores_query
 from surveyapp.services.access import Scope, get_visible_unit, scope_for, visible_units
 from surveyapp.services.accounts import api_tokens
-from surveyapp.services.exports import scores
+from surveyapp.services.par import publication
 from surveyapp.services.reporting import dashboards, figures
 
 
@@ -154,7 +154,7 @@ def unit_scores(code: str) -> ResponseReturnValue:
     db = get_session()
     parent = get_visible_unit(db, scope, code[:40])
     level, period, stream = scores_query(request.args)
-    export = scores.scores_export(
+    export = publication.scores_file(
         db,
         scope=scope,
         parent=parent,
@@ -166,16 +166,32 @@ def unit_scores(code: str) -> ResponseReturnValue:
         stream=stream,
     )
     header = export.scores.header
+    published = export.published
     return jsonify(
         meta=dict(export.meta),
         note=export.note,
         empty=export.empty,
+        published=None
+        if published is None
+        else {
+            "version": published.version,
+            "published_at": published.created_at.isoformat(),
+            "cutoff_at": published.cutoff_at.isoformat(),
+            "reason": published.reason,
+        },
+        changes=[
+            {"unit_code": code, "column": column, "published": _plain(was), "now": _plain(now_)}
+            for code, column, was, now_ in (export.changes.rows if export.changes else [])
+        ],
         header=header,
         rows=[
-            {k: float(v) if isinstance(v, Decimal) else v for k, v in zip(header, row, strict=True)}
-            for row in export.scores.rows
+            {k: _plain(v) for k, v in zip(header, row, strict=True)} for row in export.scores.rows
         ],
     )
+
+
+def _plain(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal) else value
 
 
 def _comparison(

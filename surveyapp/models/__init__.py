@@ -24,7 +24,7 @@ from surveyapp.models.invitation import (
     OptOut,
 )
 from surveyapp.models.job import ApiToken, ExportFile, ExportJob, JobStatus, TokenKind
-from surveyapp.models.par import ParScheme
+from surveyapp.models.par import ParScheme, Publication
 from surveyapp.models.response import Answer, AnswerCount, Comment, Response
 from surveyapp.models.unit import Counter, CounterActivity, CounterToken, Unit
 from surveyapp.models.user import LoginFailure, User
@@ -60,6 +60,7 @@ __all__ = [
     "OPEN_STATUSES",
     "OptOut",
     "ParScheme",
+    "Publication",
     "InstrumentStatus",
     "Item",
     "ItemKind",

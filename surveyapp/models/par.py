@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyapp.db import Base, utcnow
 from surveyapp.models.enums import UnitLevel, str_enum
 from surveyapp.models.unit import Unit
+from surveyapp.models.user import User
 
 
 class ParScheme(Base):
@@ -43,3 +44,35 @@ class ParScheme(Base):
     published_at: Mapped[datetime | None]
 
     province: Mapped[Unit] = relationship()
+
+
+class Publication(Base):
+    """A period's results for one level of a province, published by the PAR office (chốt số
+    liệu): an immutable snapshot of the scores rows (figures, n, intervals, reliability, points,
+    ranks) with what produced them (publication rules, settings, instrument) and the data cut-off.
+    A re-publication is the next ``version``, with its reason; rows are never updated."""
+
+    __tablename__ = "publications"
+    __table_args__ = (UniqueConstraint("province_id", "level", "period", "stream", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    province_id: Mapped[int] = mapped_column(
+        ForeignKey("units.id", ondelete="RESTRICT"), index=True
+    )
+    level: Mapped[UnitLevel] = mapped_column(str_enum(UnitLevel))
+    period: Mapped[str] = mapped_column(String(40))  # a period label: 2026, 2026-Q2, …
+    stream: Mapped[str] = mapped_column(String(20))  # official, general or all
+    version: Mapped[int]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    cutoff_at: Mapped[datetime]  # answers stored after this are "changed since publication"
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    rules_version: Mapped[str] = mapped_column(String(40))
+    instrument_code: Mapped[str] = mapped_column(String(40))
+    scheme: Mapped[dict[str, Any] | None]  # the PAR settings as they were (None: without)
+    header: Mapped[list[str]]
+    rows: Mapped[list[list[Any]]]  # numbers as decimal strings, exactly as published
+    items: Mapped[list[list[Any]]]  # the per-item sheet, likewise
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    province: Mapped[Unit] = relationship()
+    user: Mapped[User | None] = relationship()

@@ -25,6 +25,7 @@ from surveyapp.models import ExportFile, ExportJob, JobStatus, Stream, Unit, Uni
 from surveyapp.services.access import Scope, get_visible_unit, scope_for
 from surveyapp.services.errors import N_, InvalidInput, NotFound
 from surveyapp.services.exports import responses, scores
+from surveyapp.services.par import publication
 from surveyapp.services.periods import parse_period
 
 LOST_FACTOR = 10
@@ -344,7 +345,7 @@ def write_export(
         if period is None or unit is None:
             raise InvalidInput(N_("Cần chọn kỳ báo cáo và đơn vị."), field="period")
         appraisal = p.get("appraisal")
-        export = scores.scores_export(
+        export = publication.scores_file(
             session,
             timezone=timezone,
             scope=scope,

@@ -50,6 +50,10 @@ class ScoresExport:
     items: Sheet
     note: str | None = None  # why columns are empty (no PAR settings)
     empty: bool = False  # every unit has n = 0
+    instrument_code: str = ""
+    rules_version: str = ""
+    changes: Sheet | None = None  # published figures: what has changed since
+    published: Any = None  # the Publication these figures are, if any
 
 
 def read_appraisal(
@@ -241,6 +245,8 @@ def scores_export(
         Sheet("Chỉ số theo câu", item_header, item_rows),
         note,
         all(r.respondents == 0 for r in rows),
+        view.code,
+        rules.version,
     )
 
 
@@ -324,10 +330,13 @@ def write_xlsx(export: ScoresExport, path: str | Path) -> None:
         cell.font = Font(bold=True)
     for row in export.scores.rows:
         sheet.append([_xlsx_value(v) for v in row])
-    items = book.create_sheet(export.items.title)
-    items.append([safe_cell(h) for h in export.items.header])
-    for row in export.items.rows:
-        items.append([_xlsx_value(v) for v in row])
+    for extra in (export.items, export.changes):
+        if extra is None:
+            continue
+        other = book.create_sheet(extra.title)
+        other.append([safe_cell(h) for h in extra.header])
+        for row in extra.rows:
+            other.append([_xlsx_value(v) for v in row])
     book.save(path)
 
 
