@@ -16,7 +16,7 @@ from surveyapp.clock import now
 from surveyapp.dashboard import bp
 from surveyapp.dashboard.common import commit_or_form_error, scope
 from surveyapp.dashboard.forms import ResponsesExportForm, ScoresExportForm
-from surveyapp.dashboard.labels import JOB_LABELS, LEVEL_LABELS, STREAM_CHOICES
+from surveyapp.dashboard.labels import JOB_LABELS, level_choices, stream_choices
 from surveyapp.db import get_session
 from surveyapp.models import ExportJob, JobStatus
 from surveyapp.security import accepts_files
@@ -45,10 +45,8 @@ def _forms() -> tuple[ScoresExportForm, ResponsesExportForm]:
     units = [(u.code, f"{u.code} — {u.name}") for u in visible_units(get_session(), scope())]
     scores = ScoresExportForm(prefix="scores")
     scores.unit.choices = units
-    scores.level.choices = [(level.value, str(label)) for level, label in LEVEL_LABELS.items()]
-    scores.stream.choices = [(s.value, str(label)) for s, label in STREAM_CHOICES.items()] + [
-        ("all", gettext("Tất cả"))
-    ]
+    scores.level.choices = level_choices()
+    scores.stream.choices = stream_choices()
     responses = ResponsesExportForm(prefix="responses")
     for form in (scores, responses):
         form.format.choices = [("xlsx", "Excel (XLSX)"), ("csv", "CSV")]

@@ -194,6 +194,16 @@ class ParSchemeForm(FlaskForm):
     )
 
 
+class PublishForm(FlaskForm):
+    unit = SelectField(_l("Tỉnh"), validators=[InputRequired(REQUIRED)])
+    level = SelectField(_l("Cấp đơn vị"), validators=[InputRequired(REQUIRED)])
+    period = StringField(_l("Kỳ báo cáo"), validators=[InputRequired(REQUIRED), Length(max=40)])
+    stream = SelectField(_l("Luồng phiếu"))
+    reason = TextAreaField(
+        _l("Lý do (bắt buộc khi công bố lại)"), validators=[Optional(), Length(max=2000)]
+    )
+
+
 class ParUploadForm(FlaskForm):
     file = FileField(
         _l("Tệp cấu hình (.yaml, .yml hoặc .json)"), validators=[FileRequired(REQUIRED)]

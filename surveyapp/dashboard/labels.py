@@ -87,6 +87,18 @@ LEVEL_LABELS = {
 }
 
 
+def level_choices() -> list[tuple[str, str]]:
+    """Unit levels for a select."""
+    return [(level.value, str(label)) for level, label in LEVEL_LABELS.items()]
+
+
+def stream_choices() -> list[tuple[str, str]]:
+    """Streams for a select, with "all" last."""
+    return [(s.value, str(label)) for s, label in STREAM_CHOICES.items()] + [
+        ("all", str(lazy_gettext("Tất cả")))
+    ]
+
+
 STREAM_LABELS = {
     Stream.OFFICIAL: lazy_gettext("Chính thức (gắn với hồ sơ)"),
     Stream.GENERAL: lazy_gettext("Góp ý chung tại quầy"),

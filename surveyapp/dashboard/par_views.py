@@ -1,24 +1,27 @@
-"""The PAR office's settings of the PAR-index survey points (cấu hình điểm Chỉ số CCHC): the
-schemes of its province by level and year, edited as the same YAML/JSON a file holds, uploaded,
-copied to the next year, downloaded."""
+"""The PAR office's pages: the settings of the PAR-index survey points (cấu hình điểm Chỉ số
+CCHC), edited as the same YAML/JSON a file holds, uploaded, copied to the next year, downloaded;
+and the published results (chốt số liệu) with what has changed since."""
 
 from __future__ import annotations
 
 import yaml
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from surveyapp.clock import now
 from surveyapp.dashboard import bp
 from surveyapp.dashboard.common import requires, scope
-from surveyapp.dashboard.forms import ParSchemeForm, ParUploadForm
+from surveyapp.dashboard.forms import ParSchemeForm, ParUploadForm, PublishForm
+from surveyapp.dashboard.labels import level_choices, stream_choices
 from surveyapp.db import get_session
-from surveyapp.models import ParScheme
+from surveyapp.models import ParScheme, Stream, UnitLevel
 from surveyapp.security import accepts_files
 from surveyapp.services.access import Permission, visible_units
 from surveyapp.services.errors import N_, NotFound, ServiceError
-from surveyapp.services.par import settings
+from surveyapp.services.exports import scores
+from surveyapp.services.par import publication, settings
+from surveyapp.services.periods import parse_period
 from surveyapp.services.validation import parse_id
 
 TEMPLATE = """\
@@ -151,4 +154,93 @@ def download_par_settings(scheme_id: int) -> ResponseReturnValue:
         settings.to_yaml(settings.as_mapping(scheme)),
         mimetype="application/yaml",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+# --- Published results (chốt số liệu) --------------------------------------------------------
+
+
+def _publish_form() -> PublishForm:
+    form = PublishForm(prefix="publish")
+    provinces = [u for u in visible_units(get_session(), scope()) if u.parent_id is None]
+    form.unit.choices = [(u.code, f"{u.code} — {u.name}") for u in provinces]
+    form.level.choices = level_choices()
+    form.stream.choices = stream_choices()
+    if request.method == "GET":
+        form.period.data = form.period.data or str(now().year - 1)
+    return form
+
+
+@bp.route("/publications", methods=["GET", "POST"])
+@requires(Permission.MANAGE_SETUP)
+def publications() -> ResponseReturnValue:
+    """Publish a period's results for a level, and the results published so far."""
+    db = get_session()
+    form = _publish_form()
+    code = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                done = publication.publish(
+                    db,
+                    scope(),
+                    province_code=form.unit.data,
+                    level=UnitLevel(form.level.data),
+                    period=parse_period(form.period.data.strip()),
+                    stream=None if form.stream.data == "all" else Stream(form.stream.data),
+                    reason=form.reason.data or "",
+                    timezone=current_app.config["TIMEZONE"],
+                    now=now(),
+                )
+            except ServiceError as error:
+                db.rollback()
+                field = getattr(form, getattr(error, "field", None) or "", None)
+                (field.errors if field is not None else form.form_errors).append(
+                    error.render(gettext)
+                )
+                code = error.status_code if error.status_code != 404 else 422
+            else:
+                db.commit()
+                flash(
+                    gettext("Đã công bố phiên bản %(v)s.", v=done.version),
+                    "success",
+                )
+                return redirect(url_for("dashboard.publication_page", publication_id=done.id), 303)
+        else:
+            code = 422
+    return render_template(
+        "dashboard/publications.html",
+        form=form,
+        published=publication.list_publications(db, scope()),
+    ), code
+
+
+@bp.get("/publications/<id:publication_id>")
+@requires(Permission.MANAGE_SETUP)
+def publication_page(publication_id: int) -> ResponseReturnValue:
+    """One publication: its rows as published, and what later data would change."""
+    db = get_session()
+    shown = publication.get_publication(db, scope(), publication_id)
+    live = scores.scores_export(
+        db,
+        scope=scope(),
+        parent=shown.province,
+        level=shown.level,
+        period=parse_period(shown.period),
+        appraisal=None,
+        generated_at=now(),
+        timezone=current_app.config["TIMEZONE"],
+        stream=None if shown.stream == "all" else Stream(shown.stream),
+    )
+    header = shown.header
+    return render_template(
+        "dashboard/publication.html",
+        shown=shown,
+        label=publication.label_of(shown),
+        versions=publication.versions(db, shown),
+        rows=[
+            dict(zip(header, [publication.loaded(v) for v in r], strict=True)) for r in shown.rows
+        ],
+        elements=[h for h in header[8:] if h not in ("reliable", "survey_points", "rank")],
+        changes=publication.changes(shown, live),
     )

@@ -22,7 +22,7 @@ from surveyapp.dashboard.forms import (
     UnitForm,
     UploadForm,
 )
-from surveyapp.dashboard.labels import LEVEL_LABELS, STREAM_LABELS
+from surveyapp.dashboard.labels import LEVEL_LABELS, STREAM_LABELS, level_choices
 from surveyapp.db import get_session
 from surveyapp.models import Channel, Instrument, Stream, UnitLevel
 from surveyapp.public.forms import posted_answers, survey_form_class
@@ -53,7 +53,7 @@ def manage_units() -> ResponseReturnValue:
     db = get_session()
     seen = visible_units(db, scope())
     form = UnitForm()
-    form.level.choices = [(lvl.value, str(label)) for lvl, label in LEVEL_LABELS.items()]
+    form.level.choices = level_choices()
     form.parent.choices = [("", "—")] + [(u.code, f"{u.code} — {u.name}") for u in seen]
     upload = UploadForm(prefix="csv")
     code = 200
@@ -116,7 +116,7 @@ def upload_units() -> ResponseReturnValue:
     else:
         errors = [e for messages in upload.errors.values() for e in messages]
     form = UnitForm()
-    form.level.choices = [(lvl.value, str(label)) for lvl, label in LEVEL_LABELS.items()]
+    form.level.choices = level_choices()
     form.parent.choices = [("", "—")]
     return render_template(
         "dashboard/units.html",

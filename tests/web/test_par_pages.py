@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from surveyapp.models import ParScheme
 from tests.conftest import NOW, signed_in
-from tests.factories import PAR_SCHEME
+from tests.factories import PAR_SCHEME, full_answers, make_par_scheme, submit_response
 
 
 def editor_text(page: str) -> str:
@@ -101,3 +101,52 @@ def test_the_par_office_keeps_its_settings_on_the_dashboard(
 
     manager = signed_in(app, "manager@x.vn")
     assert manager.client.get("/dashboard/par").status_code == 403
+
+
+def test_the_par_office_publishes_a_period_and_sees_what_changed_since(
+    app: Flask, session: Session, world: dict
+) -> None:
+    for _ in range(3):
+        submit_response(session, world["counters"]["P.D1"], full_answers(5))
+    make_par_scheme(session)
+    par = signed_in(app, "par@x.vn")
+    form = par.client.get("/dashboard/publications").get_data(as_text=True)
+    assert "Chưa công bố kết quả nào." in form
+
+    def publish(reason: str = "") -> object:
+        return par.client.post(
+            "/dashboard/publications",
+            data={
+                "publish-csrf_token": par.csrf("/dashboard/publications"),
+                "publish-unit": "P",
+                "publish-level": "district",
+                "publish-period": "2026",
+                "publish-stream": "all",
+                "publish-reason": reason,
+            },
+        )
+
+    first = publish()
+    assert first.status_code == 303
+    page = par.client.get(first.headers["Location"]).get_data(as_text=True)
+    assert "Không có: số liệu hiện nay trùng với số liệu đã công bố." in page
+    assert re.search(r"P\.D1</small></th><td>3</td>", page)
+    submit_response(session, world["counters"]["P.D1"], full_answers(5))  # a late rating
+    page = par.client.get(first.headers["Location"]).get_data(as_text=True)
+    assert re.search(r"<td>P\.D1</td><td>n</td><td>3</td><td>4</td>", page)
+    again = publish()
+    assert again.status_code == 422
+    assert "công bố lại cần ghi lý do" in again.get_data(as_text=True)
+    second = publish("Phiếu đến muộn của P.D1")
+    assert second.status_code == 303
+    listed = par.client.get("/dashboard/publications").get_data(as_text=True)
+    assert "Phiếu đến muộn của P.D1" in listed
+    assert "đã có phiên bản mới hơn" in par.client.get(first.headers["Location"]).get_data(
+        as_text=True
+    )
+    # The settings page shows the year as published and offers no edit.
+    settings_page = par.client.get("/dashboard/par").get_data(as_text=True)
+    assert "Đã công bố" in settings_page
+    manager = signed_in(app, "manager@x.vn")
+    assert manager.client.get("/dashboard/publications").status_code == 403
+    assert manager.client.get(first.headers["Location"]).status_code == 403

@@ -183,7 +183,7 @@ def changes(published: Publication, live: ScoresExport) -> list[Change]:
             was = old[at[column]] if old is not None and column in at else None
             is_ = new[now_at[column]] if new is not None and column in now_at else None
             if was != is_:
-                out.append(Change(code, column, _loaded(was), _loaded(is_)))
+                out.append(Change(code, column, loaded(was), loaded(is_)))
     return out
 
 
@@ -218,7 +218,7 @@ def scores_file(
         return live
     visible = {row[0] for row in live.scores.rows}  # units in scope under ``parent``
     header = list(published.header)
-    rows = [[_loaded(v) for v in row] for row in published.rows if row[0] in visible]
+    rows = [[loaded(v) for v in row] for row in published.rows if row[0] in visible]
     if appraisal is not None:
         header, rows = _with_appraisal(published, header, rows, appraisal)
     diffs = [c for c in changes(published, live) if c.unit_code in visible]
@@ -239,7 +239,7 @@ def scores_file(
         items=Sheet(
             live.items.title,
             live.items.header,
-            [[_loaded(v) for v in r] for r in published.items if r[0] in visible],
+            [[loaded(v) for v in r] for r in published.items if r[0] in visible],
         ),
         changes=Sheet(
             "Thay đổi sau công bố",
@@ -292,6 +292,6 @@ def _stored(value: Any) -> Any:
     return {"d": str(value)} if isinstance(value, Decimal) else value
 
 
-def _loaded(value: Any) -> Any:
+def loaded(value: Any) -> Any:
     """A stored cell back as the file writes it."""
     return Decimal(value["d"]) if isinstance(value, dict) else value
