@@ -27,6 +27,7 @@ from surveyapp.db import get_session
 from surveyapp.models import Channel, ServiceField, Unit, localized
 from surveyapp.query_args import report_query
 from surveyapp.services.access import get_visible_unit
+from surveyapp.services.par import publication
 from surveyapp.services.reporting import dashboards, figures, ranking, report, tt01
 from surveyapp.templating import current_locale, format_number
 
@@ -191,6 +192,8 @@ def unit_dashboard(code: str) -> ResponseReturnValue:
         trail=ancestors(unit),
         children=[child for child in unit.children if scope().covers(child.id)],
         charts=unit_charts(view, locale),
+        published=publication.covering(db, unit, unit.level, query.period, query.stream),
+        published_level=unit.level,
         **filter_choices(),
     )
 
@@ -201,6 +204,7 @@ def unit_ranking(code: str) -> ResponseReturnValue:
     unit = get_visible_unit(db, scope(), code)
     query = dashboard_query()
     sort = request.args.get("sort", "rank")
+    level = unit.children[0].level if unit.children else None
     table = ranking.ranking(
         db, unit, query, scope=scope(), timezone=current_app.config["TIMEZONE"], sort=sort
     )
@@ -232,6 +236,8 @@ def unit_ranking(code: str) -> ResponseReturnValue:
         sort=sort,
         funnel=funnel,
         trail=ancestors(unit),
+        published=publication.covering(db, unit, level, query.period, query.stream),
+        published_level=level,
         **filter_choices(),
     )
 

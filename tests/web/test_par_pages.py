@@ -144,6 +144,14 @@ def test_the_par_office_publishes_a_period_and_sees_what_changed_since(
     assert "đã có phiên bản mới hơn" in par.client.get(first.headers["Location"]).get_data(
         as_text=True
     )
+    # The ranking of the province's districts and a district's dashboard say so.
+    ranking = par.client.get("/dashboard/units/P/ranking?period=2026").get_data(as_text=True)
+    assert "Kết quả kỳ 2026 của cấp Huyện đã được công bố (phiên bản 2" in ranking
+    district = par.client.get("/dashboard/units/P.D1?period=2026").get_data(as_text=True)
+    assert "đã được công bố (phiên bản 2" in district
+    assert "đã được công bố" not in par.client.get("/dashboard/units/P.D1?period=2025").get_data(
+        as_text=True
+    )
     # The settings page shows the year as published and offers no edit.
     settings_page = par.client.get("/dashboard/par").get_data(as_text=True)
     assert "Đã công bố" in settings_page

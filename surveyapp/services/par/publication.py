@@ -53,6 +53,16 @@ def latest(
     )
 
 
+def covering(
+    session: Session, unit: Unit, level: UnitLevel | None, period: Period, stream: Stream | None
+) -> Publication | None:
+    """The newest publication that holds ``unit``'s level (or its children's) for the period, so
+    that a dashboard can say its figures have been published."""
+    if level is None:
+        return None
+    return latest(session, root_of(unit), level, period, stream)
+
+
 def publish(
     session: Session,
     scope: Scope,
