@@ -101,6 +101,7 @@ def test_csv_export_matches_the_engine(
         "reliable",
         "survey_points",
         "rank",
+        "former_codes",
         "appraisal_points",
         "total_points",
         "par_index",

@@ -26,7 +26,7 @@ from surveyapp.models.invitation import (
 from surveyapp.models.job import ApiToken, ExportFile, ExportJob, JobStatus, TokenKind
 from surveyapp.models.par import ParScheme, Publication
 from surveyapp.models.response import Answer, AnswerCount, Comment, Response
-from surveyapp.models.unit import Counter, CounterActivity, CounterToken, Unit
+from surveyapp.models.unit import Counter, CounterActivity, CounterToken, Unit, UnitLineage
 from surveyapp.models.user import LoginFailure, User
 
 __all__ = [
@@ -74,6 +74,7 @@ __all__ = [
     "Stream",
     "TokenKind",
     "Unit",
+    "UnitLineage",
     "UnitLevel",
     "User",
     "campaign_units",

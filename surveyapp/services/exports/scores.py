@@ -28,7 +28,7 @@ from surveyapp.services.errors import N_, InvalidInput
 from surveyapp.services.exports.writers import safe_cell, write_rows_csv
 from surveyapp.services.instruments import publishing
 from surveyapp.services.instruments.snapshots import instrument_view
-from surveyapp.services.org import units
+from surveyapp.services.org import lineage, units
 from surveyapp.services.org.units import root_of
 from surveyapp.services.par import settings as par_settings
 from surveyapp.services.periods import Period
@@ -211,11 +211,13 @@ def scores_export(
         "reliable",
         "survey_points",
         "rank",
+        "former_codes",
     ]
     with_appraisal = appraisal is not None
     if with_appraisal:
         header += ["appraisal_points", "total_points", "par_index", "band"]
-    body = [_score_row(r, period, elements, with_appraisal) for r in rows]
+    former = lineage.former_codes(session, [r.unit for r in rows])
+    body = [_score_row(r, period, elements, with_appraisal, former[r.unit.id]) for r in rows]
     item_header = ["unit_code", "element", "item", "satisfied", "valid", "index"]
     item_rows = [
         [r.unit.code, element.code, item.code, item.satisfied, item.valid, item.percent()]
@@ -284,7 +286,11 @@ def _where(province: Unit, level: UnitLevel, period: Period) -> dict[str, Any]:
 
 
 def _score_row(
-    row: ParRow, period: Period, elements: Sequence[str], with_appraisal: bool
+    row: ParRow,
+    period: Period,
+    elements: Sequence[str],
+    with_appraisal: bool,
+    former: Sequence[str],
 ) -> list[Any]:
     hidden = row.verdict.hidden
     by_code = {e.code: e for e in row.index.parts}
@@ -301,6 +307,7 @@ def _score_row(
         "yes" if row.verdict.rankable else "no",
         row.survey_points,
         row.rank,
+        ";".join(former),
     ]
     if with_appraisal:
         cells += [row.appraisal_points, row.total, row.par_index, row.band]

@@ -32,6 +32,7 @@ from surveyapp.models import (
     Unit,
 )
 from surveyapp.services.instruments.snapshots import InstrumentView
+from surveyapp.services.org import lineage
 from surveyapp.services.periods import Period
 
 # (unit_id, item_id) → level → count
@@ -251,14 +252,14 @@ def unit_table(
     filters: Filters | None,
     timezone: str,
 ) -> list[UnitRow]:
-    """Each unit's index over itself and everything below it: one rollup query, or one raw
+    """Each unit's index over itself, everything below it and its predecessors (services.org.
+    lineage): one rollup query, or one raw
     GROUP BY when filters the rollup does not hold are set.
 
     ``respondents`` is read off the rollup too: the answers (any level, "don't know" included)
     to the unit's most-answered item, which every respondent answers when an item is required.
     """
-    paths = list(session.execute(select(Unit.id, Unit.path)))
-    subtree = {unit.id: [i for i, path in paths if path.startswith(unit.path)] for unit in units}
+    subtree = lineage.pooled_ids(session, units)  # with the predecessors' answers
     all_ids = sorted({i for ids in subtree.values() for i in ids})
     counts = count_answers(session, all_ids, period, instrument, stream, filters, timezone)
     rows = []

@@ -40,7 +40,7 @@ from surveyapp.models import (
 from surveyapp.services.access import Scope
 from surveyapp.services.errors import N_, InvalidInput, NotFound
 from surveyapp.services.instruments.snapshots import InstrumentView, instrument_view
-from surveyapp.services.org import units
+from surveyapp.services.org import lineage, units
 from surveyapp.services.periods import Period, months_of, previous_period, trailing_months
 from surveyapp.services.reporting import counts
 from surveyapp.services.reporting.counts import Filters
@@ -232,7 +232,7 @@ def unit_dashboard(
     comments: int = 5,
 ) -> UnitDashboard:
     rules = rules or PublicationRules()
-    ids = units.subtree_ids(session, unit)
+    ids = lineage.pooled_ids(session, [unit])[unit.id]  # with the predecessors' answers
     instrument, answered = choose_instrument(session, ids, query.period, query.instrument_code)
 
     def counts_over(unit_ids: Sequence[int], period: Period) -> dict[int, dict[int, int]]:
@@ -248,7 +248,7 @@ def unit_dashboard(
     previous, _, _ = figures_of(instrument, counts_over(ids, before), unit.code, rules)
     parent = None
     if unit.parent is not None:
-        parent_ids = units.subtree_ids(session, unit.parent)
+        parent_ids = lineage.pooled_ids(session, [unit.parent])[unit.parent.id]
         other, _, _ = figures_of(
             instrument, counts_over(parent_ids, query.period), unit.parent.code, rules
         )

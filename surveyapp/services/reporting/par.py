@@ -29,6 +29,7 @@ from surveyapp.models import ParScheme, Stream, Unit, UnitLevel
 from surveyapp.services.errors import N_, InvalidInput
 from surveyapp.services.instruments import publishing
 from surveyapp.services.instruments.snapshots import InstrumentView, instrument_view
+from surveyapp.services.org import lineage
 from surveyapp.services.periods import Period
 from surveyapp.services.reporting import counts, figures
 from surveyapp.services.reporting.counts import UnitRow
@@ -139,13 +140,16 @@ def level_table(
     the totals, ranked by total (else by survey points). Without settings (``scheme`` None): the
     indices only, ranked by SIPAS, points left empty."""
     rules = rules or PublicationRules()
-    units = list(
-        session.scalars(
+    ended = lineage.ended_before(session, period)  # merged away before the period
+    units = [
+        u
+        for u in session.scalars(
             select(Unit)
             .where(Unit.path.startswith(province.path), Unit.level == level)
             .order_by(Unit.code)
         )
-    )
+        if u.id not in ended
+    ]
     criteria = parse_criteria(scheme.criteria) if scheme is not None else ()
     rows: list[
         tuple[

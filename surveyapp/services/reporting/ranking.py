@@ -21,7 +21,7 @@ from surveyapp.models import (
 from surveyapp.services.access import Scope
 from surveyapp.services.errors import N_, InvalidInput
 from surveyapp.services.instruments.snapshots import InstrumentView
-from surveyapp.services.org import units
+from surveyapp.services.org import lineage, units
 from surveyapp.services.reporting import counts
 from surveyapp.services.reporting.dashboards import Query, choose_instrument
 from surveyapp.services.reporting.figures import Figure, figure
@@ -59,7 +59,8 @@ def ranking(
 ) -> Ranking:
     """The unit's children with SIPAS, n and interval; only figures the rules call rankable get
     a rank (ties share it); the funnel compares each to the children's pooled share. Only the
-    children the scope may open are listed (and ranked, and pooled)."""
+    children the scope may open are listed (and ranked, and pooled), without those that became
+    other units before the period began (their answers count for their successors)."""
     rules = rules or PublicationRules()
     if sort not in SORTS:
         raise InvalidInput(N_("Không sắp xếp được theo '%(v)s'."), field="sort", v=sort[:20])
@@ -68,6 +69,8 @@ def ranking(
             select(Unit).where(Unit.parent_id == unit.id, scope.where(Unit.id)).order_by(Unit.code)
         )
     )
+    ended = lineage.ended_before(session, query.period)  # merged away before the period
+    children = [c for c in children if c.id not in ended]
     ids = units.subtree_ids(session, unit)
     instrument, _ = choose_instrument(session, ids, query.period, query.instrument_code)
     table = counts.unit_table(
