@@ -30,7 +30,7 @@ from surveyapp.services.exports import responses, scores
 from surveyapp.services.instruments import definitions, publishing
 from surveyapp.services.intake import files
 from surveyapp.services.intake.dossiers import IntakeOptions
-from surveyapp.services.org import catalogue, links, qr, staff, units
+from surveyapp.services.org import catalogue, lineage, links, qr, staff, units
 from surveyapp.services.par import publication
 from surveyapp.services.par import settings as par_settings
 from surveyapp.services.periods import parse_period
@@ -212,6 +212,20 @@ def _load_table(path: str) -> Table:
         return open_table(path, limits=TableLimits.from_config(current_app.config))
     except ServiceError as error:
         fail(error.render())
+
+
+@click.command("load-lineage")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def load_lineage_command(path: str) -> None:
+    """Merges, splits and renames of units from CSV/XLSX: old_code, new_code, effective_date
+    (YYYY-MM-DD), kind (merge, split, rename); all rows or none."""
+    table = _load_table(path)
+    with session_scope() as session:
+        result = lineage.load_lineage(session, SYSTEM, table, now())
+        if not result.ok:
+            fail([str(e) for e in result.errors] + ["không nạp dòng nào."])
+    click.echo(f"Đã ghi {result.added} thay đổi đơn vị.")
 
 
 @click.command("import-catalogue")
@@ -639,6 +653,7 @@ def register_cli(app: Flask) -> None:
         load_instruments_command,
         load_instrument_command,
         load_units_command,
+        load_lineage_command,
         import_catalogue_command,
         import_staff_command,
         load_par_scheme_command,

@@ -204,6 +204,19 @@ class PublishForm(FlaskForm):
     )
 
 
+class LineageForm(FlaskForm):
+    kind = SelectField(_l("Loại thay đổi"), validators=[InputRequired(REQUIRED)])
+    old_codes = StringField(
+        _l("Mã đơn vị cũ (nhiều mã cách nhau bằng dấu phẩy khi sáp nhập)"),
+        validators=[InputRequired(REQUIRED), Length(max=2000)],
+    )
+    new_codes = StringField(
+        _l("Mã đơn vị mới (nhiều mã cách nhau bằng dấu phẩy khi chia tách)"),
+        validators=[InputRequired(REQUIRED), Length(max=2000)],
+    )
+    effective_on = DateField(_l("Ngày hiệu lực"), validators=[InputRequired(REQUIRED)])
+
+
 class ParUploadForm(FlaskForm):
     file = FileField(
         _l("Tệp cấu hình (.yaml, .yml hoặc .json)"), validators=[FileRequired(REQUIRED)]

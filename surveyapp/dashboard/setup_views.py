@@ -18,6 +18,7 @@ from surveyapp.dashboard.forms import (
     CampaignForm,
     FieldForm,
     ImportForm,
+    LineageForm,
     PaperForm,
     UnitForm,
     UploadForm,
@@ -32,7 +33,7 @@ from surveyapp.services.collection import imports, submissions, targets
 from surveyapp.services.errors import DefinitionError, InvalidInput, ServiceError
 from surveyapp.services.instruments import definitions, publishing
 from surveyapp.services.org import campaigns as campaign_service
-from surveyapp.services.org import catalogue, units
+from surveyapp.services.org import catalogue, lineage, units
 from surveyapp.services.periods import parse_period
 
 
@@ -381,3 +382,93 @@ def paper_entry() -> ResponseReturnValue:
         target=target,
         instrument=target.instrument,
     ), code
+
+
+# --- Unit lineage: merges, splits, renames ---------------------------------------------------
+
+
+def _lineage_form() -> LineageForm:
+    form = LineageForm(prefix="change")
+    form.kind.choices = [
+        ("merge", gettext("Sáp nhập")),
+        ("split", gettext("Chia tách")),
+        ("rename", gettext("Đổi tên, đổi mã")),
+    ]
+    return form
+
+
+def _lineage_page(form: LineageForm, errors: list[str] | None = None, code: int = 200) -> Any:
+    db = get_session()
+    return render_template(
+        "dashboard/lineage.html",
+        form=form,
+        upload=UploadForm(prefix="csv", formdata=None),
+        steps=lineage.history(db, scope()),
+        errors=errors or [],
+    ), code
+
+
+@bp.route("/lineage", methods=["GET", "POST"])
+@requires(Permission.MANAGE_SETUP)
+def unit_lineage() -> ResponseReturnValue:
+    """Record a merge, split or rename (each old and new pair a step of the lineage)."""
+    db = get_session()
+    form = _lineage_form()
+    if request.method == "GET":
+        return _lineage_page(form)
+    if not form.validate_on_submit():
+        return _lineage_page(form, code=422)
+    olds = [c.strip() for c in form.old_codes.data.split(",") if c.strip()]
+    news = [c.strip() for c in form.new_codes.data.split(",") if c.strip()]
+    kind = form.kind.data
+    if (
+        (kind == "merge" and len(news) != 1)
+        or (kind == "split" and len(olds) != 1)
+        or (kind == "rename" and (len(olds), len(news)) != (1, 1))
+    ):
+        form.new_codes.errors.append(
+            gettext(
+                "Sáp nhập: nhiều mã cũ, một mã mới; chia tách: một mã cũ, nhiều mã mới; "
+                "đổi tên: một mã mỗi bên."
+            )
+        )
+        return _lineage_page(form, code=422)
+    try:
+        for old in olds:
+            for new in news:
+                lineage.link(
+                    db,
+                    scope(),
+                    old_code=old,
+                    new_code=new,
+                    kind=kind,
+                    effective_on=form.effective_on.data,
+                    now=now(),
+                )
+    except ServiceError as error:
+        db.rollback()
+        return _lineage_page(form, [error.render(gettext)], error.status_code)
+    db.commit()
+    flash(gettext("Đã ghi %(n)s thay đổi đơn vị.", n=len(olds) * len(news)), "success")
+    return redirect(url_for("dashboard.unit_lineage"), 303)
+
+
+@bp.post("/lineage/upload")
+@requires(Permission.MANAGE_SETUP)
+@accepts_files("csv-file")
+def upload_lineage() -> ResponseReturnValue:
+    db = get_session()
+    upload = UploadForm(prefix="csv")
+    if not upload.validate_on_submit():
+        return _lineage_page(_lineage_form(), [e for es in upload.errors.values() for e in es], 422)
+    try:
+        result = lineage.load_lineage(db, scope(), uploaded_table(upload), now())
+    except ServiceError as error:
+        db.rollback()
+        return _lineage_page(_lineage_form(), [error.render(gettext)], 422)
+    if not result.ok:
+        db.rollback()
+        return _lineage_page(_lineage_form(), [str(e) for e in result.errors], 422)
+    db.commit()
+    flash(gettext("Đã ghi %(n)s thay đổi đơn vị.", n=result.added), "success")
+    return redirect(url_for("dashboard.unit_lineage"), 303)

@@ -162,6 +162,7 @@ def test_every_page_works_under_the_content_security_policy(
         "/dashboard/procedures",
         "/dashboard/par",
         "/dashboard/publications",
+        "/dashboard/lineage",
         "/dashboard/units/P?period=2026",
         "/dashboard/units/P/ranking?period=2026",
         "/dashboard/units/P/tt01?period=2026",

@@ -19,7 +19,7 @@ from surveyapp.services.exports import scores
 from surveyapp.services.org import lineage
 from surveyapp.services.periods import parse_period
 from surveyapp.services.reporting import dashboards, ranking
-from tests.conftest import NOW
+from tests.conftest import NOW, signed_in
 from tests.factories import (
     build_world,
     full_answers,
@@ -188,3 +188,40 @@ def test_a_lineage_file_is_all_or_nothing(session: Session, map_2026: dict, tmp_
         "P.D1.A",
         "P.D1.B",
     ]
+
+
+def test_the_lineage_page_and_command(
+    app: Any, session: Session, map_2026: dict, tmp_path: Any
+) -> None:
+    par = signed_in(app, "par@x.vn")
+
+    def post(kind: str, olds: str, news: str, day: str = "2026-07-01") -> Any:
+        return par.client.post(
+            "/dashboard/lineage",
+            data={
+                "change-csrf_token": par.csrf("/dashboard/lineage"),
+                "change-kind": kind,
+                "change-old_codes": olds,
+                "change-new_codes": news,
+                "change-effective_on": day,
+            },
+        )
+
+    wrong = post("merge", "P.D1.A, P.D1.B", "P.W, P.D2")
+    assert wrong.status_code == 422
+    assert "Sáp nhập: nhiều mã cũ, một mã mới" in wrong.get_data(as_text=True)
+    missing = post("merge", "P.D1.A, P.NOPE", "P.W")
+    assert missing.status_code == 404
+    assert lineage.history(session, SYSTEM) == []  # nothing half-stored
+    assert post("merge", "P.D1.A, P.D1.B", "P.W").status_code == 303
+    page = par.client.get("/dashboard/lineage").get_data(as_text=True)
+    assert page.count("Sáp nhập</td>") == 2
+    assert n_of(session, map_2026["ward"], "2026-06") == 3
+    # The command line: a bad row stores nothing and names the line.
+    path = tmp_path / "doi-ten.csv"
+    path.write_text("old_code,new_code,effective_date,kind\nP.D2,P.D1,2026-07-01,absorb\n")
+    refused = app.test_cli_runner().invoke(args=["load-lineage", str(path)])
+    assert refused.exit_code == 1
+    assert "dòng 2: Loại thay đổi phải là merge, split hoặc rename" in refused.output
+    manager = signed_in(app, "manager@x.vn")
+    assert manager.client.get("/dashboard/lineage").status_code == 403
