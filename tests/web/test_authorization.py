@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from surveyapp.models import Case, Instrument, Response, Role, Unit, UnitLevel, User
 from tests.conftest import AuthActions, export_responses_csv, post_import
-from tests.factories import build_world, make_unit, make_user, submit_response
+from tests.factories import build_world, make_par_scheme, make_unit, make_user, submit_response
 
 ROLES = ("admin", "par", "manager", "staff")
 
@@ -225,6 +225,13 @@ def instrument_upload(auth: AuthActions, session: Session) -> Any:
 
 
 def scores_export_with_appraisal(auth: AuthActions, session: Session) -> Any:
+    # Appraisal points are added to survey points, so the communes' PAR settings must exist.
+    commune = {
+        "level": "commune",
+        "appraisal_max": 70,
+        "criteria": [{"code": "S", "max_points": 30}],
+    }
+    make_par_scheme(session, **commune)
     appraisal = "unit_code,appraisal_points\nP.D1,60\n"
     return auth.client.post(
         "/dashboard/exports",
