@@ -65,7 +65,9 @@ class Publication(Base):
     version: Mapped[int]
     reason: Mapped[str] = mapped_column(Text, default="")
     cutoff_at: Mapped[datetime]  # answers stored after this are "changed since publication"
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     rules_version: Mapped[str] = mapped_column(String(40))
     instrument_code: Mapped[str] = mapped_column(String(40))
     scheme: Mapped[dict[str, Any] | None]  # the PAR settings as they were (None: without)
