@@ -184,11 +184,11 @@ def test_every_page_works_under_the_content_security_policy(
     context.close()
 
 
-def test_the_dossier_pages_fit_a_phone(
+def test_the_dossier_and_par_pages_fit_a_phone(
     browser: Any, live_url: str, session: Session, tmp_path: Any
 ) -> None:
-    """At 360 px none of the dossier pages scrolls sideways, and a file uploaded from the phone
-    ends on its status page with the refused row."""
+    """At 360 px none of the dossier and PAR office pages scrolls sideways, and a file uploaded
+    from the phone ends on its status page with the refused row."""
     world = build_world(session)
     dossier = make_dossier(
         session, world["units"]["d1"], code="HS-2026-000000123456", phone="+84912345678"
@@ -204,6 +204,9 @@ def test_the_dossier_pages_fit_a_phone(
         "/dashboard/intake",
         "/dashboard/staff",
         "/dashboard/procedures",
+        "/dashboard/par",
+        "/dashboard/publications",
+        "/dashboard/lineage",
     ]:
         assert page.goto(f"{live_url}{path}").status == 200, path
         assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
