@@ -101,12 +101,15 @@ def init_app(app: Flask) -> None:
     app.after_request(add_security_headers)
 
 
+MAX_ID = 2**31 - 1  # the largest INTEGER id on PostgreSQL
+
+
 class IdConverter(IntegerConverter):
-    """``<id:name>``: a database id in a URL, 1 … 2⁶³ − 1 (anything larger is a 404, never an
-    overflow in the database driver)."""
+    """``<id:name>``: a database id in a URL, 1 … 2³¹ − 1 (the ids are INTEGER columns on
+    PostgreSQL; anything larger is a 404, never an overflow in the database)."""
 
     def __init__(self, map: Any) -> None:  # noqa: A002 - werkzeug's parameter name
-        super().__init__(map, min=1, max=2**63 - 1)
+        super().__init__(map, min=1, max=MAX_ID)
 
 
 MAX_TARGET = 2000

@@ -73,11 +73,12 @@ def folded(text: str) -> str:
 
 
 def parse_id(text: str | None) -> int | None:
-    """A database id (1 … 2⁶³ − 1) written with ASCII digits, or None."""
+    """A database id (1 … 2³¹ − 1, the INTEGER ids of PostgreSQL) written with ASCII digits, or
+    None."""
     if not text or not text.isascii() or not text.isdigit() or len(text) > 18:
         return None
     value = int(text)
-    return value if value > 0 else None
+    return value if 0 < value <= 2**31 - 1 else None
 
 
 def new_code(session: Session, column: InstrumentedAttribute[str], code: str) -> str:

@@ -367,6 +367,8 @@ def test_inbox_filters_outside_the_calendar_or_the_id_range(app: Flask, world: d
     [
         "/dashboard/cases/99999999999999999999999999",
         "/dashboard/cases/9223372036854775808",
+        "/dashboard/cases/2147483648",  # past PostgreSQL's INTEGER ids
+        "/dashboard/dossiers/9223372036854775807",
         "/dashboard/exports/99999999999999999999",
         "/dashboard/cases/%C2%B2",
     ],

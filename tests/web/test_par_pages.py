@@ -7,6 +7,7 @@ import html
 import io
 import re
 
+import pytest
 import yaml
 from flask import Flask
 from sqlalchemy import func, select
@@ -158,3 +159,44 @@ def test_the_par_office_publishes_a_period_and_sees_what_changed_since(
     manager = signed_in(app, "manager@x.vn")
     assert manager.client.get("/dashboard/publications").status_code == 403
     assert manager.client.get(first.headers["Location"]).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "appraisal_max: .nan",
+        yaml.safe_dump(PAR_SCHEME | {"appraisal_max": "NaN"}),
+        yaml.safe_dump(PAR_SCHEME | {"year": 10**30}),
+        yaml.safe_dump(PAR_SCHEME | {"criteria": [{"code": "Ω", "max_points": 35}]}),
+        yaml.safe_dump(PAR_SCHEME | {"criteria": "SXH"}),
+        yaml.safe_dump(PAR_SCHEME | {"ranking_bands": [{"label": "x" * 500, "lower": 0}]}),
+        yaml.safe_dump(PAR_SCHEME | {"province": ["P"]}),
+        "- 1\n- 2\n",
+        "&a [*a]",
+        "x" * 49_000,
+    ],
+)
+def test_hostile_settings_get_a_clear_4xx(app: Flask, world: dict, text: str) -> None:
+    par = signed_in(app, "par@x.vn")
+    result = par.client.post(
+        "/dashboard/par", data={"csrf_token": par.csrf("/dashboard/par"), "text": text}
+    )
+    assert 400 <= result.status_code < 500, result.get_data(as_text=True)[:300]
+    assert 'class="error-summary"' in result.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/dashboard/par?edit=99999999999999999999",
+        "/dashboard/par?edit=-1",
+        "/dashboard/par/9223372036854775807.yaml",
+        "/dashboard/publications/9223372036854775807",
+        "/api/v1/units/P/scores?period=2026&level=district&stream=nope",
+        "/api/v1/units/P/scores?period=9999-99&level=district",
+        "/api/v1/units/P/scores?period=2026&level=" + "x" * 5000,
+    ],
+)
+def test_hostile_parameters_of_the_par_pages_are_a_4xx(app: Flask, world: dict, path: str) -> None:
+    result = signed_in(app, "par@x.vn").client.get(path)
+    assert 400 <= result.status_code < 500, (path, result.status_code)
