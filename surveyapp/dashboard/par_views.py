@@ -241,6 +241,6 @@ def publication_page(publication_id: int) -> ResponseReturnValue:
         rows=[
             dict(zip(header, [publication.loaded(v) for v in r], strict=True)) for r in shown.rows
         ],
-        elements=[h for h in header[8:] if h not in ("reliable", "survey_points", "rank")],
+        elements=header[header.index("sipas_ci_high") + 1 : header.index("reliable")],
         changes=publication.changes(shown, live),
     )
