@@ -67,7 +67,8 @@ def scores_query(args: Args) -> tuple[UnitLevel, Period, Stream | None]:
         level = UnitLevel((args.get("level") or "").strip())
     except ValueError:
         raise InvalidInput(
-            N_("Cần tham số level (province, department, district hoặc commune)."), field="level"
+            N_("Cần tham số level (province, department, centre, district hoặc commune)."),
+            field="level",
         ) from None
     text = (args.get("period") or "").strip()
     if not text:

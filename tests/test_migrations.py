@@ -107,3 +107,22 @@ def test_receiving_officials_become_the_staff_register(empty_database: str) -> N
         assert back == 7
     finally:
         engine.dispose()
+
+
+def test_a_migrated_database_takes_service_centres(empty_database: str) -> None:
+    """The level added after the first schema is allowed by the upgraded CHECK constraints, and
+    an unknown level still is not."""
+    config = alembic_config(empty_database)
+    command.upgrade(config, "head")
+    engine = sa.create_engine(empty_database)
+    insert = sa.text(
+        "INSERT INTO units (code, name, level, path, is_active, created_at) "
+        "VALUES (:code, 'Trung tâm', :level, '/1/', true, CURRENT_TIMESTAMP)"
+    )
+    try:
+        with engine.begin() as connection:
+            connection.execute(insert, {"code": "TTPV", "level": "centre"})
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+            connection.execute(insert, {"code": "X", "level": "hamlet"})
+    finally:
+        engine.dispose()

@@ -82,6 +82,7 @@ STREAM_CHOICES = {
 LEVEL_LABELS = {
     UnitLevel.PROVINCE: lazy_gettext("Tỉnh"),
     UnitLevel.DEPARTMENT: lazy_gettext("Sở, ngành"),
+    UnitLevel.CENTRE: lazy_gettext("Trung tâm phục vụ hành chính công"),
     UnitLevel.DISTRICT: lazy_gettext("Huyện"),
     UnitLevel.COMMUNE: lazy_gettext("Xã"),
 }

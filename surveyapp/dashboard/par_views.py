@@ -26,7 +26,7 @@ from surveyapp.services.validation import parse_id
 
 TEMPLATE = """\
 province: {province}
-level: district          # province, department, district hoặc commune
+level: district          # province, department, centre, district, commune
 year: {year}
 decision: "QĐ …/QĐ-UBND"
 instrument: COUNTER      # phiếu tính chỉ số

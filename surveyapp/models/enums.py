@@ -9,8 +9,13 @@ from sqlalchemy import Enum
 
 
 class UnitLevel(enum.StrEnum):
+    """Since 1 July 2025: province → department (Sở) or Public Administration Service Centre
+    (Trung tâm phục vụ hành chính công, Nghị định 118/2025/NĐ-CP) or commune/ward; the district
+    level stays for the history of units merged away."""
+
     PROVINCE = "province"
     DEPARTMENT = "department"
+    CENTRE = "centre"
     DISTRICT = "district"
     COMMUNE = "commune"
 

@@ -12,7 +12,8 @@ from surveyapp.models.enums import UnitLevel, str_enum
 
 
 class Unit(Base):
-    """An agency: province, department (Sở), district or commune; units form a tree."""
+    """An agency: province, department (Sở), service centre, district (history) or commune;
+    units form a tree."""
 
     __tablename__ = "units"
     __table_args__ = (Index("ix_units_path", "path"),)

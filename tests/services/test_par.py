@@ -274,3 +274,12 @@ def test_the_readme_example_is_a_sound_scheme() -> None:
     ]
     scheme = settings.read_scheme(yaml.safe_load(example))
     assert scheme.appraisal_max + sum(c.max_points for c in scheme.criteria) == 100
+
+
+def test_service_centres_are_a_level_of_their_own(session: Session, world: dict) -> None:
+    """A Public Administration Service Centre is registered as one, and scored as one."""
+    centre = make_unit(session, "P.TTPV", level=UnitLevel.CENTRE, parent=world["units"]["p"])
+    session.commit()
+    assert centre.level is UnitLevel.CENTRE
+    scheme = save(session, scope_for(session, world["users"]["par"]), level="centre")
+    assert scheme.level is UnitLevel.CENTRE
