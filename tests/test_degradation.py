@@ -64,7 +64,8 @@ def test_the_first_request_after_a_postgresql_restart_succeeds() -> None:
     tag = "surveyapp-restart-test"
     app = make_app(f"{pg_url()}&application_name={tag}")
     try:
-        build_world(app.extensions["surveyapp.sessionmaker"]())
+        with app.extensions["surveyapp.sessionmaker"]() as db:
+            build_world(db)
         clients = [AuthActions(app.test_client()) for _ in range(3)]
         for auth in clients:
             assert auth.login("par@x.vn").status_code == 302

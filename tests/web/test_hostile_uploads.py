@@ -128,7 +128,8 @@ def test_an_xlsx_that_expands_too_far_is_refused_before_it_is_read(
     """A 2 MB member that compresses to a few kilobytes, with a 1 MB expansion limit: refused from
     the zip directory, before openpyxl reads any of it."""
     app = make_app(database_url, UPLOAD_MAX_EXPANDED_BYTES=1024 * 1024)
-    build_world(app.extensions["surveyapp.sessionmaker"]())
+    with app.extensions["surveyapp.sessionmaker"]() as db:
+        build_world(db)
     content = xlsx_with({"xl/sharedStrings.xml": b"<sst>" + b" " * 2_000_000 + b"</sst>"})
     assert len(content) < 50_000
     result = import_file(signed_in(app), session, content, "r.xlsx")
@@ -139,7 +140,8 @@ def test_an_xlsx_that_expands_too_far_is_refused_before_it_is_read(
 
 def test_a_table_with_too_many_cells_is_refused(database_url: str, session: Session) -> None:
     app = make_app(database_url, UPLOAD_MAX_CELLS=100)
-    build_world(app.extensions["surveyapp.sessionmaker"]())
+    with app.extensions["surveyapp.sessionmaker"]() as db:
+        build_world(db)
     rows = [("P.D1", f"2026-03-{d:02d}", "4") for d in range(1, 11)]
     for name, content in (("r.csv", csv_rows(*rows)), ("r.xlsx", None)):
         if content is None:
@@ -395,7 +397,8 @@ def test_the_appraisal_upload_has_the_same_caps(database_url: str, session: Sess
     from surveyapp.models import ExportJob
 
     app = make_app(database_url, UPLOAD_MAX_EXPANDED_BYTES=1024 * 1024)
-    build_world(app.extensions["surveyapp.sessionmaker"]())
+    with app.extensions["surveyapp.sessionmaker"]() as db:
+        build_world(db)
     content = xlsx_with({"xl/sharedStrings.xml": b"<sst>" + b" " * 2_000_000 + b"</sst>"})
     staff = signed_in(app, "staff@x.vn")
     result = staff.client.post(
