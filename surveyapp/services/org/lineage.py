@@ -61,9 +61,8 @@ def link(
     new = get_visible_unit(session, scope, new_code)
     if old.id == new.id:
         raise InvalidInput(N_("Đơn vị cũ và mới phải khác nhau."), field="new_code")
-    if old.id in predecessor_ids(session, [new.id]).get(new.id, set()) or new.id in (
-        predecessor_ids(session, [old.id]).get(old.id, set())
-    ):
+    before = predecessor_ids(session, [old.id, new.id])  # one read of the lineage
+    if old.id in before[new.id] or new.id in before[old.id]:
         raise Conflict(
             N_("%(old)s và %(new)s đã có quan hệ kế thừa."),
             field="new_code",

@@ -232,7 +232,9 @@ def unit_dashboard(
     comments: int = 5,
 ) -> UnitDashboard:
     rules = rules or PublicationRules()
-    ids = lineage.pooled_ids(session, [unit])[unit.id]  # with the predecessors' answers
+    # With the predecessors' answers; the parent's too, in the same read of the tree.
+    pooled = lineage.pooled_ids(session, [unit, *([unit.parent] if unit.parent else [])])
+    ids = pooled[unit.id]
     instrument, answered = choose_instrument(session, ids, query.period, query.instrument_code)
 
     def counts_over(unit_ids: Sequence[int], period: Period) -> dict[int, dict[int, int]]:
@@ -248,7 +250,7 @@ def unit_dashboard(
     previous, _, _ = figures_of(instrument, counts_over(ids, before), unit.code, rules)
     parent = None
     if unit.parent is not None:
-        parent_ids = lineage.pooled_ids(session, [unit.parent])[unit.parent.id]
+        parent_ids = pooled[unit.parent.id]
         other, _, _ = figures_of(
             instrument, counts_over(parent_ids, query.period), unit.parent.code, rules
         )
