@@ -22,12 +22,14 @@ from analysis.par import (
     Band,
     Criterion,
     ParScore,
+    answer_points_index,
     band_of,
     banded_points,
     criterion_points,
     linear_points,
     par_score,
     rank,
+    weighted_groups,
 )
 from analysis.publication import PublicationRules, assess, kish_design_effect, kish_effective_n
 from analysis.reliability import cronbach
@@ -73,6 +75,8 @@ __all__ = [
     "linear_points",
     "newcombe_difference",
     "par_score",
+    "answer_points_index",
+    "weighted_groups",
     "rank",
     "round_half_up",
     "share_index",

@@ -63,6 +63,44 @@ def criterion_points(criterion: Criterion, index_percent: Number) -> Decimal:
     raise ValueError(f"unknown conversion {criterion.method!r}")
 
 
+def answer_points_index(counts: Mapping[int, int], shares: Mapping[int, Number]) -> Fraction | None:
+    """Index % by an answer-to-points rule: 100 × Σ n_l·s_l / Σ n_l, where s_l ∈ [0, 1] is the
+    share of the criterion's points the province's PAR decision gives an answer at level l (e.g.
+    "Rất tốt" 1, "Tốt" 0.75, …, as a QĐ …/QĐ-UBND on the province's PAR index sets them). Levels
+    the rule does not name ("don't know") are left out of the denominator; None without answers.
+
+    Check case: 6 answers at level 5 (share 1) and 2 at level 3 (share 0.5), 1 "don't know":
+    100 × (6 + 1) / 8 = 87.5.
+    """
+    counted = {level: n for level, n in counts.items() if level in shares and n}
+    total = sum(counted.values())
+    if not total:
+        return None
+    for share in shares.values():
+        if not 0 <= Fraction(share) <= 1:
+            raise ValueError(f"a share of points must be between 0 and 1, not {share}")
+    points = sum((Fraction(shares[level]) * n for level, n in counted.items()), Fraction(0))
+    return 100 * points / total
+
+
+def weighted_groups(
+    indices: Mapping[str, Number | None], weights: Mapping[str, Number]
+) -> Fraction | None:
+    """A criterion rated by several respondent groups: Σ w_g·I_g / Σ w_g, the weighted mean of
+    the groups' indices with the weights of the province's PAR decision (e.g. civil servants 0.5,
+    heads 0.2, businesses 0.3). A group without answers (index None) is left out and the other
+    weights count in proportion; None when no weighted group has answers.
+
+    Check case: I = {CC: 80, LD: 90, DN: None}, w = {CC: 0.5, LD: 0.2, DN: 0.3}:
+    (0.5·80 + 0.2·90) / 0.7 = 58 / 0.7 = 82 6/7.
+    """
+    present = {g: Fraction(i) for g, i in indices.items() if i is not None and g in weights}
+    total = sum((Fraction(weights[g]) for g in present), Fraction(0))
+    if not present or total <= 0:
+        return None
+    return sum((Fraction(weights[g]) * i for g, i in present.items()), Fraction(0)) / total
+
+
 @dataclass(frozen=True)
 class ParScore:
     unit: str

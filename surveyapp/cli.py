@@ -30,8 +30,9 @@ from surveyapp.services.exports import responses, scores
 from surveyapp.services.instruments import definitions, publishing
 from surveyapp.services.intake import files
 from surveyapp.services.intake.dossiers import IntakeOptions
+from surveyapp.services.invitations.settings import parse_quiet_hours
 from surveyapp.services.org import catalogue, lineage, links, qr, staff, units
-from surveyapp.services.par import publication
+from surveyapp.services.par import publication, rounds
 from surveyapp.services.par import settings as par_settings
 from surveyapp.services.periods import parse_period
 from surveyapp.services.reporting import counts
@@ -264,6 +265,103 @@ def load_par_scheme_command(path: str) -> None:
             f"{verb} cấu hình {scheme.province.code} cấp {scheme.level.value} năm {scheme.year}"
             f" ({scheme.decision or 'chưa ghi quyết định'})."
         )
+
+
+round_group = AppGroup("round", help="Đợt điều tra xã hội học CCHC (các nhóm đối tượng).")
+
+
+@round_group.command("load")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def round_load_command(path: str) -> None:
+    """Rounds from a YAML/JSON file (code, name, province, year, starts_on, ends_on, groups with
+    code, name, instrument, rates, quota); all or none."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        fail(f"không đọc được {path}: {error}")
+    with session_scope() as session:
+        try:
+            loaded = rounds.load_rounds(session, SYSTEM, text, now())
+        except ServiceError as error:
+            fail([error.render(), "không nạp đợt nào."])
+        for survey in loaded:
+            groups = ", ".join(g.code for g in survey.groups)
+            click.echo(f"Đợt {survey.code} ({survey.province.code}, {survey.year}): nhóm {groups}.")
+
+
+@round_group.command("invite")
+@click.argument("code")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@with_appcontext
+def round_invite_command(code: str, path: str) -> None:
+    """Add an invitation list (CSV/XLSX: group, contact, units[, name, channel]) to a round;
+    the links are sent by the queue from the round's first day."""
+    config = current_app.config
+    with session_scope() as session:
+        try:
+            done = rounds.import_list(
+                session,
+                SYSTEM,
+                code,
+                path,
+                None,
+                now(),
+                timezone=config["TIMEZONE"],
+                quiet=parse_quiet_hours(config["INVITE_QUIET_HOURS"]),
+                limits=TableLimits.from_config(config),
+            )
+        except ServiceError as error:
+            fail([error.render(), "không lưu dòng nào."])
+    current_app.extensions["surveyapp.queue"].send_invitations()
+    click.echo(
+        f"Đã thêm {done.respondents} người, {done.links} liên kết đánh giá "
+        f"({done.unchanged} liên kết đã có)."
+    )
+
+
+@round_group.command("progress")
+@click.argument("code")
+@with_appcontext
+def round_progress_command(code: str) -> None:
+    """Answers against the quota per rated unit and group (tab-separated)."""
+    with session_scope() as session:
+        try:
+            cells = rounds.progress(session, SYSTEM, code)
+        except ServiceError as error:
+            fail(error.render())
+        click.echo("unit\tgroup\tquota\tinvited\tsent\tanswered")
+        for c in cells:
+            click.echo(
+                f"{c.unit.code}\t{c.group.code}\t{c.quota}\t{c.invited}\t{c.sent}\t{c.answered}"
+            )
+
+
+@round_group.command("remind")
+@click.argument("code")
+@with_appcontext
+def round_remind_command(code: str) -> None:
+    """Remind everyone sent a link who has not answered (up to the round's reminder limit)."""
+    with session_scope() as session:
+        try:
+            count = rounds.remind(session, SYSTEM, code, now())
+        except ServiceError as error:
+            fail(error.render())
+    current_app.extensions["surveyapp.queue"].send_invitations()
+    click.echo(f"Đã xếp {count} thư nhắc.")
+
+
+@round_group.command("close")
+@click.argument("code")
+@with_appcontext
+def round_close_command(code: str) -> None:
+    """Close a round: no more answers; the invitation list (names, contacts, links) is erased."""
+    with session_scope() as session:
+        try:
+            erased = rounds.close_round(session, SYSTEM, code, now())
+        except ServiceError as error:
+            fail(error.render())
+    click.echo(f"Đã kết thúc đợt {code}; đã xóa danh sách {erased} người được mời.")
 
 
 @click.command("import-staff")
@@ -657,6 +755,7 @@ def register_cli(app: Flask) -> None:
         import_catalogue_command,
         import_staff_command,
         load_par_scheme_command,
+        round_group,
         import_dossiers_command,
         create_intake_token_command,
         import_responses_command,

@@ -51,6 +51,7 @@ from surveyapp.services.intake import uploads
 from surveyapp.services.intake.dossiers import IntakeOptions
 from surveyapp.services.invitations import channels, delivery
 from surveyapp.services.invitations.settings import InviteSettings, SettingsError
+from surveyapp.services.par import rater_links
 
 logger = logging.getLogger(__name__)
 FAILED = N_("Không tạo được tệp xuất.")
@@ -203,25 +204,31 @@ def init_app(app: Flask) -> Queue:
 
 
 def run_invitations(app: Flask, settings: InviteSettings, limit: int = 50) -> int:
-    """Send every invitation due now: claimed ``limit`` at a time (another worker may share the
-    work), each outcome committed on its own; one SMTP session and HTTP client for the run.
-    Returns how many this worker tried."""
+    """Send every invitation due now, the dossiers' and then the PAR-survey respondents' links:
+    claimed ``limit`` at a time (another worker may share the work), each outcome committed on
+    its own; one SMTP session and HTTP client for the run. Returns how many this worker tried."""
     factory = app.extensions["surveyapp.sessionmaker"]
     tried = 0
+    kinds: tuple[tuple[Any, Any], ...] = (
+        (delivery.claim_due, delivery.deliver),
+        (rater_links.claim_due, rater_links.deliver),
+    )
     with app.app_context(), factory() as session, channels.Outbox() as outbox:
-        while True:
-            claimed = delivery.claim_due(session, now(), settings, limit)
-            session.commit()
-            if not claimed:
-                return tried
-            for invitation in claimed:
-                tried += 1
-                try:
-                    delivery.deliver(session, invitation, settings, now(), outbox)
-                    session.commit()
-                except Exception:  # noqa: BLE001 - left for its lease to run out, then retried
-                    session.rollback()
-                    logger.exception("invitation %s could not be recorded", invitation.id)
+        for claim, deliver in kinds:
+            while True:
+                claimed = claim(session, now(), settings, limit)
+                session.commit()
+                if not claimed:
+                    break
+                for row in claimed:
+                    tried += 1
+                    try:
+                        deliver(session, row, settings, now(), outbox)
+                        session.commit()
+                    except Exception:  # noqa: BLE001 - left for its lease to run out, then retried
+                        session.rollback()
+                        logger.exception("%s %s could not be recorded", type(row).__name__, row.id)
+    return tried
 
 
 def recover(app: Flask, queue: Queue, stale: timedelta | None = None) -> list[jobs.Requeue]:

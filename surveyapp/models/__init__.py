@@ -26,6 +26,7 @@ from surveyapp.models.invitation import (
 from surveyapp.models.job import ApiToken, ExportFile, ExportJob, JobStatus, TokenKind
 from surveyapp.models.par import ParScheme, Publication
 from surveyapp.models.response import Answer, AnswerCount, Comment, Response
+from surveyapp.models.rounds import RaterLink, Respondent, RespondentGroup, SurveyRound
 from surveyapp.models.unit import Counter, CounterActivity, CounterToken, Unit, UnitLineage
 from surveyapp.models.user import LoginFailure, User
 
@@ -60,6 +61,10 @@ __all__ = [
     "OPEN_STATUSES",
     "OptOut",
     "ParScheme",
+    "RaterLink",
+    "Respondent",
+    "RespondentGroup",
+    "SurveyRound",
     "Publication",
     "InstrumentStatus",
     "Item",

@@ -67,6 +67,11 @@ class Response(Base):
     # services.anomalies); an official may clear the flag, or mark the response spam.
     is_flagged: Mapped[bool] = mapped_column(default=False, server_default=false())
     flag_reason: Mapped[str | None] = mapped_column(String(40))
+    # An answer of a PAR-survey respondent group (services.par.rounds): never in the SIPAS
+    # figures or their rollup, and never linked to the respondent.
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("respondent_groups.id", ondelete="RESTRICT"), index=True
+    )
 
     instrument: Mapped[Instrument] = relationship()
     unit: Mapped[Unit] = relationship()

@@ -42,6 +42,8 @@ from surveyapp.services.feedback import cases
 from surveyapp.services.instruments.snapshots import InstrumentView
 from surveyapp.services.invitations import delivery
 from surveyapp.services.org import links
+from surveyapp.services.par import rater_links
+from surveyapp.services.periods import local_date
 
 TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
 FETCH_HEADER = "X-Survey-Fetch"
@@ -114,7 +116,7 @@ def show_dossier_survey(token: str) -> ResponseReturnValue:
 
 
 def _survey(
-    target: targets.Target,
+    target: targets.Target | rater_links.RaterTarget,
     channel: Channel,
     thanks_endpoint: str,
     token: str,
@@ -174,6 +176,7 @@ def _survey(
         questions_html=_questions_html(form, instrument, locale, pristine),
         kiosk=kiosk,
         revising=previous is not None,
+        group=target.group_label(locale) if isinstance(target, rater_links.RaterTarget) else None,
     )
     # A kiosk never keeps a page to go back to; a phone may (same key: a resubmit is stored once).
     headers = {"Cache-Control": "no-store" if kiosk else "private, no-cache"}
@@ -222,7 +225,7 @@ def _done(thanks_url: str) -> ResponseReturnValue:
 
 
 def _store(
-    target: targets.Target,
+    target: targets.Target | rater_links.RaterTarget,
     channel: Channel,
     envelope: SurveyFormBase,
     answers: dict[str, int | str],
@@ -257,14 +260,17 @@ def _store(
         return None
     for attempt in range(2):
         try:
-            response, _created = submissions.accept_submission(
-                db,
-                target=target,
-                channel=channel,
-                submission=submission,
-                now=clock_now(),
-                rules=rules(),
-            )
+            if isinstance(target, rater_links.RaterTarget):
+                response = rater_links.accept(db, target, submission, clock_now(), rules())
+            else:
+                response, _created = submissions.accept_submission(
+                    db,
+                    target=target,
+                    channel=channel,
+                    submission=submission,
+                    now=clock_now(),
+                    rules=rules(),
+                )
             receipt = response.receipt_code
             db.commit()
         except IntegrityError:
@@ -306,6 +312,38 @@ def _thanks(token: str, kiosk: bool = False) -> ResponseReturnValue:
         reset_url=reset_url,
         reset_seconds=current_app.config["KIOSK_RESET_SECONDS"],
     )
+    return page, 200, {"Cache-Control": "no-store"}
+
+
+@bp.route("/p/<token>", methods=["GET", "POST"])
+@csrf.exempt
+@_limits
+def show_rater_survey(token: str) -> ResponseReturnValue:
+    """A PAR-survey respondent's single-use link: the group's questionnaire for one unit."""
+    today = local_date(clock_now(), current_app.config["TIMEZONE"])
+    target = rater_links.target_of(get_session(), _token_or_404(token), today)
+    return _survey(target, Channel.LINK, "public.rater_thanks", token)
+
+
+@bp.route("/p/<token>/thanks")
+def rater_thanks(token: str) -> ResponseReturnValue:
+    _token_or_404(token)
+    return _thanks(token)
+
+
+@bp.route("/p/<token>/stop", methods=["GET", "POST"])
+@csrf.exempt  # the token is the capability; mail clients post one-click (RFC 8058)
+def rater_stop(token: str) -> ResponseReturnValue:
+    """No more messages of this round to this respondent: confirm, then stop."""
+    db = get_session()
+    done = False
+    if request.method == "POST":
+        rater_links.stop(db, _token_or_404(token), clock_now())
+        db.commit()
+        done = True
+    else:
+        rater_links.link_of(db, _token_or_404(token))  # NotFound for a bad token
+    page = render_template("public/opt_out.html", code=token, done=done, rater=True)
     return page, 200, {"Cache-Control": "no-store"}
 
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 from unidecode import unidecode
@@ -31,6 +32,12 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Whole-number text in a file or a parameter: optional sign, ASCII digits, a sane length (int()
 # refuses more than 4,300 digits with a ValueError, and superscripts such as "²" pass isdigit()).
 INTEGER_RE = re.compile(r"^[+-]?[0-9]{1,18}$")
+
+
+class StrictModel(BaseModel):
+    """A typed or loaded setting: unknown keys refused, immutable once read."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def is_code(value: object) -> bool:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
 from analysis import (
     Band,
     Criterion,
+    answer_points_index,
     band_of,
     banded_points,
     classify,
@@ -18,6 +20,7 @@ from analysis import (
     par_score,
     rank,
     tt01_scores,
+    weighted_groups,
     yamane,
 )
 
@@ -114,3 +117,26 @@ def test_yamane() -> None:
     assert yamane(500, Decimal("0.1")) == 84  # 500 / 6 = 83.3…
     with pytest.raises(ValueError, match="margin"):
         yamane(100, 0)
+
+
+def test_answer_points_rule_by_hand() -> None:
+    """6 answers at level 5 (share 1), 2 at level 3 (share 0.5), 1 "don't know" (level 0, not
+    in the rule): 100 × (6 + 1) / 8 = 87.5 %."""
+    shares = {5: 1, 4: Fraction(3, 4), 3: Fraction(1, 2), 2: Fraction(1, 4), 1: 0}
+    assert answer_points_index({5: 6, 3: 2, 0: 1}, shares) == Fraction(175, 2)
+    # Degenerate: no answer the rule counts → None (no points, no rank); all best → 100.
+    assert answer_points_index({0: 4}, shares) is None
+    assert answer_points_index({}, shares) is None
+    assert answer_points_index({5: 3}, shares) == 100
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        answer_points_index({5: 1}, {5: 2})
+
+
+def test_weighted_groups_by_hand() -> None:
+    """(0.5·80 + 0.2·90) / 0.7 = 82 6/7: a group without answers is left out, the others'
+    weights count in proportion."""
+    weights = {"CC": Fraction(1, 2), "LD": Fraction(1, 5), "DN": Fraction(3, 10)}
+    assert weighted_groups({"CC": 80, "LD": 90, "DN": None}, weights) == Fraction(580, 7)
+    assert weighted_groups({"CC": 80, "LD": 90, "DN": 70}, weights) == 79
+    assert weighted_groups({"CC": None, "LD": None}, weights) is None
+    assert weighted_groups({"HDND": 100}, weights) is None  # a group the rule does not weigh

@@ -63,6 +63,7 @@ def insert_responses(session: Session, records: Sequence[NewResponse]) -> list[i
             (r.values["unit_id"], r.values["period"], Stream(r.values["stream"]).value, i, v)
             for r in records
             if r.values.get("status", ResponseStatus.REPORTABLE) == ResponseStatus.REPORTABLE
+            and r.values.get("group_id") is None  # respondent groups: no SIPAS answers
             for i, v, _t in r.answers
             if v is not None
         ),

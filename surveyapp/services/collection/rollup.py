@@ -27,8 +27,9 @@ ROLLUP_KEY_COLUMNS = ("unit_id", "period", "stream", "item_id", "level")
 
 
 def rollup_keys(response: Response) -> list[RollupKey]:
-    """The rollup cells an ORM response adds to (none unless it is reportable)."""
-    if response.status is not ResponseStatus.REPORTABLE:
+    """The rollup cells an ORM response adds to (none unless it is reportable; none for a
+    respondent group's answer, which is no SIPAS answer)."""
+    if response.status is not ResponseStatus.REPORTABLE or response.group_id is not None:
         return []
     return [
         (response.unit_id, response.period, Stream(response.stream).value, a.item_id, a.value)
@@ -106,7 +107,11 @@ def _raw_counts_query() -> AnySelect:
             func.count(),
         )
         .join(Answer, Answer.response_id == Response.id)
-        .where(Response.status == ResponseStatus.REPORTABLE, Answer.value.is_not(None))
+        .where(
+            Response.status == ResponseStatus.REPORTABLE,
+            Response.group_id.is_(None),
+            Answer.value.is_not(None),
+        )
         .group_by(Response.unit_id, Response.period, Response.stream, Answer.item_id, Answer.value)
     )
 

@@ -249,7 +249,7 @@ def accept_submission(
         is_flagged=flag is not None,
         flag_reason=flag,
     )
-    rows = _answer_rows(response, instrument, submission.answers)
+    rows = answer_rows(response, instrument, submission.answers)
     if comment:
         response.comment = Comment(body=comment, contact=contact or None, created_at=now)
     session.add(response)
@@ -312,7 +312,7 @@ def low_elements(
     return low
 
 
-def _answer_rows(
+def answer_rows(
     response: Response, instrument: InstrumentView, answers: Mapping[str, int | str]
 ) -> list[dict[str, Any]]:
     """Answer rows for the given values; profile answers also fill their response columns."""
@@ -344,7 +344,7 @@ def revise_response(
     response.answers.clear()
     response.respondent_type = response.sex = response.age_band = None
     session.flush()
-    for row in _answer_rows(response, instrument, submission.answers):
+    for row in answer_rows(response, instrument, submission.answers):
         response.answers.append(Answer(**row))
     response.idempotency_key = submission.idempotency_key
     response.updated_at = now

@@ -72,7 +72,11 @@ def responses_export(
 ) -> ResponsesExport:
     """Responses without personal data (no comment, contact, dossier code or receipt), of the
     units the scope may open, streamed in batches so that millions of rows never sit in memory."""
-    conditions = [Response.status == ResponseStatus.REPORTABLE, scope.where(Response.unit_id)]
+    conditions = [
+        Response.status == ResponseStatus.REPORTABLE,
+        Response.group_id.is_(None),  # the SIPAS answers (respondent groups: their round's file)
+        scope.where(Response.unit_id),
+    ]
     if period is not None:
         conditions.append(Response.period.between(period.first_month, period.last_month))
     if unit is not None:

@@ -52,6 +52,11 @@ class Message:
     opt_out: str
     sender_name: str
     tracking_id: str  # the invitation's id, for the gateways' delivery reports
+    # Another kind of invitation (a PAR-survey respondent's) says its own words: the e-mail's
+    # subject and body and the SMS template; empty: a dossier's rating invitation.
+    subject: str = ""
+    body: str = ""
+    sms: str = ""
 
     def values(self, phone: str = "") -> dict[str, str]:
         return {
@@ -89,7 +94,7 @@ def sms_text(settings: SmsSettings, message: Message) -> str:
     name; Permanent if even that does not fit."""
     limit = GSM_SEGMENT if settings.ascii_only else UCS2_SEGMENT
     shorter = "{code}: {link} Tu choi: {optout}" if settings.ascii_only else "{code}: {link}"
-    for template in (settings.text, shorter):
+    for template in (message.sms or settings.text, shorter):
         text = str(_fill(template, message.values()))
         if settings.ascii_only:
             text = unidecode(text)
@@ -159,13 +164,14 @@ def send_email(outbox: Outbox, settings: MailSettings, address: str, message: Me
     mail = EmailMessage()
     mail["From"] = settings.sender
     mail["To"] = address
-    mail["Subject"] = f"Mời đánh giá sự hài lòng: hồ sơ {message.dossier_code}"
+    mail["Subject"] = message.subject or f"Mời đánh giá sự hài lòng: hồ sơ {message.dossier_code}"
     mail["Message-ID"] = make_msgid(domain="surveyapp")
     mail["List-Unsubscribe"] = f"<{message.opt_out}>"
     mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     sender = f"{message.sender_name} " if message.sender_name else ""
     mail.set_content(
-        f"Kính gửi Quý ông/bà,\n\n"
+        message.body
+        or f"Kính gửi Quý ông/bà,\n\n"
         f"Hồ sơ {message.dossier_code} của Quý ông/bà đã có kết quả. {sender}mong nhận được "
         f"đánh giá của Quý ông/bà về việc giải quyết hồ sơ (khoảng một phút, không cần đăng "
         f"nhập):\n\n{message.link}\n\n"

@@ -26,6 +26,7 @@ from surveyapp.models import (
     InvitationChannel,
     InvitationStatus,
     OptOut,
+    RaterLink,
 )
 from surveyapp.services.invitations import channels
 from surveyapp.services.invitations.settings import InviteSettings, QuietHours
@@ -98,30 +99,9 @@ def claim_due(
     row another worker took in between is not updated, so each goes to one worker; PostgreSQL
     skips rows another worker is claiming). Each is due again after the lease should this worker
     die before recording the outcome."""
-    due = (
-        select(Invitation.id)
-        .where(Invitation.status == InvitationStatus.QUEUED, Invitation.due_at <= now)
-        .order_by(Invitation.due_at, Invitation.id)
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    ids = list(session.scalars(due))
-    if not ids:
+    taken = claim_ids(session, Invitation, now, now + settings.lease, limit)
+    if not taken:
         return []
-    taken = list(
-        session.scalars(
-            update(Invitation)
-            .where(
-                Invitation.id.in_(ids),
-                Invitation.status == InvitationStatus.QUEUED,
-                Invitation.due_at <= now,
-            )
-            .values(attempts=Invitation.attempts + 1, due_at=now + settings.lease, updated_at=now)
-            .returning(Invitation.id),
-            execution_options={"synchronize_session": False},
-        )
-    )
     found = session.scalars(
         select(Invitation).options(joinedload(Invitation.dossier)).where(Invitation.id.in_(taken))
     )
@@ -129,6 +109,38 @@ def claim_due(
     for row in rows:
         session.refresh(row, ["attempts", "due_at", "updated_at"])
     return rows
+
+
+def claim_ids(
+    session: Session,
+    model: type[Invitation] | type[RaterLink],
+    now: datetime,
+    lease_until: datetime,
+    limit: int,
+) -> list[int]:
+    """Ids of up to ``limit`` due queued rows of ``model`` (invitations or respondent links),
+    each taken for one attempt by one conditional UPDATE (PostgreSQL skips rows another worker
+    is claiming), due again at ``lease_until`` should this worker die before the outcome."""
+    due = (
+        select(model.id)
+        .where(model.status == InvitationStatus.QUEUED, model.due_at <= now)
+        .order_by(model.due_at, model.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = list(session.scalars(due))
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            update(model)
+            .where(model.id.in_(ids), model.status == InvitationStatus.QUEUED, model.due_at <= now)
+            .values(attempts=model.attempts + 1, due_at=lease_until, updated_at=now)
+            .returning(model.id),
+            execution_options={"synchronize_session": False},
+        )
+    )
 
 
 def contact_digest(secret: str, contact: str) -> str:
@@ -190,10 +202,6 @@ def deliver(
     if not usable:
         reason = "không có kênh gửi phù hợp (chưa cấu hình, hoặc thiếu liên hệ)"
         return _record(invitation, InvitationStatus.FAILED, None, reason, now)
-    # A permanent failure moves on to the next channel at once; after a transient one the
-    # retry starts again from the channel that failed.
-    if invitation.channel in usable:
-        usable = usable[usable.index(invitation.channel) :]
     code = short_code(settings.secret_key, invitation.id)
     message = channels.Message(
         dossier_code=dossier.code,
@@ -202,26 +210,45 @@ def deliver(
         sender_name=settings.sender_name,
         tracking_id=str(invitation.id),
     )
+    return attempt(outbox, settings, invitation, usable, phone, email, message, now)
+
+
+def attempt(
+    outbox: channels.Outbox,
+    settings: InviteSettings,
+    row: Invitation | RaterLink,
+    usable: list[InvitationChannel],
+    phone: str | None,
+    email: str | None,
+    message: channels.Message,
+    now: datetime,
+) -> Sent:
+    """Send ``message`` on the first usable channel that works and record the outcome on the
+    claimed ``row``. A permanent failure moves on to the next channel at once; after a transient
+    one the retry (with backoff, up to the attempts allowed) starts from the channel that
+    failed."""
+    if row.channel in usable:
+        usable = usable[usable.index(row.channel) :]
     last_error = "không gửi được"
     for channel in usable:
         try:
             channels.send(outbox, settings, channel, phone, email, message)
         except channels.Permanent as error:
-            invitation.channel, last_error = channel, error.reason
+            row.channel, last_error = channel, error.reason
             continue
         except channels.Transient as error:
-            if invitation.attempts >= settings.max_attempts:
-                return _record(invitation, InvitationStatus.FAILED, channel, error.reason, now)
-            wait = settings.retry * (2 ** (invitation.attempts - 1))
-            invitation.due_at = next_allowed(now + wait, settings.quiet, settings.timezone)
-            return _record(invitation, InvitationStatus.QUEUED, channel, error.reason, now)
-        invitation.sent_at = now
-        return _record(invitation, InvitationStatus.SENT, channel, None, now)
-    return _record(invitation, InvitationStatus.FAILED, invitation.channel, last_error, now)
+            if row.attempts >= settings.max_attempts:
+                return _record(row, InvitationStatus.FAILED, channel, error.reason, now)
+            wait = settings.retry * (2 ** (row.attempts - 1))
+            row.due_at = next_allowed(now + wait, settings.quiet, settings.timezone)
+            return _record(row, InvitationStatus.QUEUED, channel, error.reason, now)
+        row.sent_at = now
+        return _record(row, InvitationStatus.SENT, channel, None, now)
+    return _record(row, InvitationStatus.FAILED, row.channel, last_error, now)
 
 
 def _record(
-    invitation: Invitation,
+    invitation: Invitation | RaterLink,
     status: InvitationStatus,
     channel: InvitationChannel | None,
     error: str | None,

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import Field, StringConstraints, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
@@ -24,18 +24,14 @@ from surveyapp.services.access import Permission, Scope, get_visible_unit
 from surveyapp.services.errors import N_, Conflict, InvalidInput, NotFound, ServiceError
 from surveyapp.services.instruments import publishing
 from surveyapp.services.instruments.snapshots import instrument_view
-from surveyapp.services.validation import CODE_PATTERN, describe_errors
+from surveyapp.services.validation import CODE_PATTERN, StrictModel, describe_errors
 
 Points = Annotated[Decimal, Field(ge=0, le=100, max_digits=7, decimal_places=3)]
 Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=CODE_PATTERN)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class BandIn(_Model):
+class BandIn(StrictModel):
     """Index in [lower, upper) gives ``points``; the last band has no upper bound (or 100)."""
 
     lower: Points
@@ -43,20 +39,32 @@ class BandIn(_Model):
     points: Points
 
 
-class CriterionIn(_Model):
+Weight = Annotated[Decimal, Field(gt=0, le=1000, max_digits=9, decimal_places=6)]
+Share = Annotated[Decimal, Field(ge=0, le=1, max_digits=7, decimal_places=6)]
+
+
+class CriterionIn(StrictModel):
+    """A survey criterion. From the citizens' survey by default; with ``groups``, from the
+    answers of those respondent groups (weights as the province's decision sets them) to
+    ``instrument``, and with ``answer_points`` each answer level gives that share of the points
+    (else the index is the instrument's satisfaction rule)."""
+
     code: Code
-    source: Code = "SIPAS"  # the index: SIPAS, or an element code of the instrument
+    source: Code = "SIPAS"  # SIPAS, an element code, or (groups) an item code of the instrument
     max_points: Annotated[Decimal, Field(gt=0, le=100, max_digits=7, decimal_places=3)]
     method: Literal["linear", "banded"] = "linear"
     bands: list[BandIn] = []
+    instrument: Code | None = None
+    groups: Annotated[dict[Code, Weight], Field(max_length=20)] = {}
+    answer_points: Annotated[dict[int, Share], Field(max_length=20)] = {}
 
 
-class RankingBandIn(_Model):
+class RankingBandIn(StrictModel):
     label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
     lower: Points  # on the PAR index %, inclusive
 
 
-class SchemeIn(_Model):
+class SchemeIn(StrictModel):
     """A scheme as typed or loaded; ``province`` is a unit code."""
 
     province: Code
@@ -94,6 +102,8 @@ def problems_of(scheme: SchemeIn) -> list[str]:
 
 def _band_problems(criterion: CriterionIn) -> list[str]:
     name = f"tiêu chí {criterion.code}"
+    if not criterion.groups and (criterion.answer_points or criterion.instrument):
+        return [f"{name}: instrument và answer_points chỉ dùng cho tiêu chí có groups"]
     if criterion.method == "linear":
         return [f"{name}: quy đổi tuyến tính không dùng khung điểm"] if criterion.bands else []
     bands = sorted(criterion.bands, key=lambda b: b.lower)
@@ -142,8 +152,9 @@ def read_scheme(raw: object) -> SchemeIn:
 SCHEME_PROBLEMS = N_("Cấu hình điểm CCHC không hợp lệ: %(problems)s.")
 
 
-def read_file(text: str) -> list[object]:
-    """The schemes of a YAML or JSON file (JSON is YAML): one mapping, a list, or ``schemes:``."""
+def read_file(text: str, key: str = "schemes") -> list[object]:
+    """The mappings of a YAML or JSON file (JSON is YAML): one mapping, a list, or a list under
+    ``key`` (``schemes:``, ``rounds:``)."""
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -155,12 +166,12 @@ def read_file(text: str) -> list[object]:
             field="file",
             line=mark.line + 1,
         ) from None
-    if isinstance(data, dict) and "schemes" in data:
-        data = data["schemes"]
+    if isinstance(data, dict) and key in data:
+        data = data[key]
     items = data if isinstance(data, list) else [data]
     if not items or not all(isinstance(i, dict) for i in items):
         raise InvalidInput(
-            N_("Tệp cần một cấu hình (hoặc danh sách cấu hình) dạng khóa–giá trị."), field="file"
+            N_("Tệp cần một mục (hoặc danh sách các mục) dạng khóa–giá trị."), field="file"
         )
     return list(items)
 
@@ -190,6 +201,11 @@ def _criterion_out(stored: Mapping[str, Any]) -> dict[str, Any]:
     }
     if stored.get("bands"):
         out["bands"] = [_plain_band(b) for b in stored["bands"]]
+    if stored.get("groups"):
+        out["instrument"] = stored.get("instrument")
+        out["groups"] = {g: _plain(w) for g, w in stored["groups"].items()}
+    if stored.get("answer_points"):
+        out["answer_points"] = {int(k): _plain(v) for k, v in stored["answer_points"].items()}
     return out
 
 
@@ -218,18 +234,8 @@ def save_scheme(
         raise InvalidInput(
             N_("%(code)s không phải là một tỉnh."), field="province", code=province.code
         )
+    _check_sources(session, province.id, scheme_in)
     instrument = publishing.get_instrument(session, scheme_in.instrument)
-    view = instrument_view(session, instrument.id, instrument.source_hash)
-    known = {"SIPAS"} | {e.code for e in view.elements}
-    unknown = [c.source for c in scheme_in.criteria if c.source not in known]
-    if unknown:
-        raise InvalidInput(
-            N_("Phiếu %(i)s không có chỉ số %(codes)s (dùng SIPAS hoặc mã yếu tố: %(known)s)."),
-            field="criteria",
-            i=instrument.code,
-            codes=", ".join(sorted(set(unknown))),
-            known=", ".join(sorted(known)),
-        )
     scheme = find_scheme(session, province.id, scheme_in.level, scheme_in.year)
     if scheme is not None and scheme.published_at is not None:
         raise Conflict(
@@ -260,6 +266,15 @@ def save_scheme(
                 }
                 for b in sorted(c.bands, key=lambda b: b.lower)
             ],
+            **(
+                {
+                    "instrument": c.instrument or instrument.code,
+                    "groups": {g: str(w) for g, w in c.groups.items()},
+                    "answer_points": {str(k): str(v) for k, v in c.answer_points.items()},
+                }
+                if c.groups
+                else {}
+            ),
         }
         for c in scheme_in.criteria
     ]
@@ -281,6 +296,54 @@ def save_scheme(
         now=now,
     )
     return scheme, created
+
+
+def _check_sources(session: Session, province_id: int, scheme_in: SchemeIn) -> None:
+    """Each criterion's source is an index of its instrument (an item, too, for a group
+    criterion), its answer levels on the instrument's scale, and its groups those of the
+    province's rounds of that year (when it has any)."""
+    from surveyapp.models import RespondentGroup, SurveyRound  # noqa: PLC0415
+
+    rounds_groups = set(
+        session.scalars(
+            select(RespondentGroup.code)
+            .join(SurveyRound, SurveyRound.id == RespondentGroup.round_id)
+            .where(SurveyRound.province_id == province_id, SurveyRound.year == scheme_in.year)
+        )
+    )
+    for criterion in scheme_in.criteria:
+        code = (criterion.instrument if criterion.groups else None) or scheme_in.instrument
+        instrument = publishing.get_instrument(session, code)
+        view = instrument_view(session, instrument.id, instrument.source_hash)
+        known = {"SIPAS"} | {e.code for e in view.elements}
+        if criterion.groups:
+            known |= {i.code for i in view.items}
+        if criterion.source not in known:
+            raise InvalidInput(
+                N_("Phiếu %(i)s không có chỉ số %(codes)s (dùng SIPAS hoặc mã yếu tố: %(known)s)."),
+                field="criteria",
+                i=instrument.code,
+                codes=criterion.source,
+                known=", ".join(sorted(known)),
+            )
+        off_scale = set(criterion.answer_points) - set(view.scale_levels())
+        if off_scale:
+            raise InvalidInput(
+                N_("Tiêu chí %(c)s: mức %(levels)s không có trên thang đo của phiếu %(i)s."),
+                field="criteria",
+                c=criterion.code,
+                levels=", ".join(str(v) for v in sorted(off_scale)),
+                i=instrument.code,
+            )
+        unknown = set(criterion.groups) - rounds_groups
+        if rounds_groups and unknown:
+            raise InvalidInput(
+                N_("Tiêu chí %(c)s: không có nhóm %(groups)s trong đợt điều tra năm %(y)s."),
+                field="criteria",
+                c=criterion.code,
+                groups=", ".join(sorted(unknown)),
+                y=scheme_in.year,
+            )
 
 
 def find_scheme(

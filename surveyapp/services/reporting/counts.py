@@ -141,6 +141,7 @@ def filter_responses(
     query = query.where(
         filters.unit_column.in_(unit_ids),
         Response.status == ResponseStatus.REPORTABLE,
+        Response.group_id.is_(None),  # respondent groups' answers are no SIPAS answers
         Response.period.between(period.first_month, period.last_month),
     )
     if not period.whole_months:
