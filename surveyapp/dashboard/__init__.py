@@ -12,5 +12,6 @@ from surveyapp.dashboard import (  # noqa: E402, F401  (the views register on bp
     intake_views,
     par_views,
     report_views,
+    round_views,
     setup_views,
 )

@@ -194,6 +194,14 @@ class ParSchemeForm(FlaskForm):
     )
 
 
+class RoundForm(FlaskForm):
+    text = TextAreaField(
+        _l("Đợt điều tra (YAML hoặc JSON)"),
+        validators=[InputRequired(REQUIRED), Length(max=50_000)],
+        render_kw={"rows": 24, "spellcheck": "false", "class": "code"},
+    )
+
+
 class PublishForm(FlaskForm):
     unit = SelectField(_l("Tỉnh"), validators=[InputRequired(REQUIRED)])
     level = SelectField(_l("Cấp đơn vị"), validators=[InputRequired(REQUIRED)])
