@@ -108,8 +108,8 @@ def seed_demo_command(count: int, seed: int) -> None:
         )
     click.echo(
         f"Dữ liệu mẫu: {result.units} đơn vị, {result.counters} quầy, {result.dossiers} hồ sơ, "
-        f"thêm {result.responses_added} phiếu trả lời và {result.ratings_added} đánh giá hồ sơ "
-        "theo Thông tư 01."
+        f"thêm {result.responses_added} phiếu trả lời, {result.ratings_added} đánh giá hồ sơ "
+        f"theo Thông tư 01 và {result.par_answers} phiếu điều tra xã hội học CCHC."
     )
     click.echo(
         "Tài khoản mẫu (mật khẩu "

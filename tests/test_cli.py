@@ -25,10 +25,15 @@ def test_seed_demo_is_idempotent_and_counted(app: Flask, session: Session) -> No
     def total(model) -> int:
         return session.scalar(select(func.count()).select_from(model))
 
-    rated = int(re.search(r"và (\d+) đánh giá hồ sơ", result.output).group(1))
+    rated = int(re.search(r", (\d+) đánh giá hồ sơ", result.output).group(1))
     assert rated > 0  # Thông tư 01 ratings of the districts' dossiers
-    assert "và 0 đánh giá" in again.output
-    assert total(Response) == 300 + rated
+    assert ", 0 đánh giá" in again.output
+    # The PAR survey's groups rated the departments through their links; once.
+    par = int(re.search(r"và (\d+) phiếu điều tra xã hội học", result.output).group(1))
+    assert 0 < par <= 30 * 4
+    assert "và 0 phiếu điều tra" in again.output
+    assert total(Response) == 300 + rated + par
+    assert session.scalar(select(func.count()).where(Response.group_id.is_not(None))) == par
     counter_survey = select(func.count()).select_from(Response).join(Response.instrument)
     assert session.scalar(counter_survey.where(Instrument.code == "COUNTER")) == 300
     assert total(Unit) == 21
@@ -38,12 +43,15 @@ def test_seed_demo_is_idempotent_and_counted(app: Flask, session: Session) -> No
     assert {"Tỉnh An Lạc", "Sở Tư pháp", "Huyện Đông Hòa", "Xã Phước Lộc"} <= names
     # The rollup agrees with the raw answers.
     raw = session.execute(
-        select(func.count()).select_from(Response).join(Response.answers)
+        select(func.count())
+        .select_from(Response)
+        .join(Response.answers)
+        .where(Response.group_id.is_(None))  # the groups' answers are no SIPAS answers
     ).scalar_one()
     assert session.scalar(select(func.sum(AnswerCount.count))) == raw
 
     stats = runner.invoke(args=["stats"]).output.strip().splitlines()
-    assert sum(int(line.split("\t")[1]) for line in stats) == 300 + rated
+    assert sum(int(line.split("\t")[1]) for line in stats) == 300 + rated + par
     assert all(len(line.split("\t")) == 2 for line in stats)
 
 

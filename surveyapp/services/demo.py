@@ -5,9 +5,11 @@ Everything has a fixed code or key, so running it again adds only what is missin
 
 from __future__ import annotations
 
+import io
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from importlib import resources
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -19,9 +21,11 @@ from surveyapp.models import (
     Counter,
     Dossier,
     Instrument,
+    InvitationStatus,
     Item,
     ItemKind,
     Procedure,
+    RaterLink,
     Response,
     Role,
     ServiceField,
@@ -35,12 +39,15 @@ from surveyapp.services.access import SYSTEM, scope_for
 from surveyapp.services.accounts.officials import create_user
 from surveyapp.services.collection.submissions import Rules, Submission, accept_submission
 from surveyapp.services.collection.targets import counter_target, dossier_target
-from surveyapp.services.instruments.publishing import load_builtin_instruments
+from surveyapp.services.instruments.definitions import parse_definition
+from surveyapp.services.instruments.publishing import load_builtin_instruments, publish_instrument
 from surveyapp.services.intake.dossiers import IntakeOptions, Result, receive
 from surveyapp.services.intake.records import MAX_BATCH
 from surveyapp.services.org.staff import save_staff
 from surveyapp.services.org.units import save_counter, save_unit
+from surveyapp.services.par import rater_links, rounds
 from surveyapp.services.par import settings as par_settings
+from surveyapp.services.periods import local_date
 
 PROVINCE = ("AL", "Tỉnh An Lạc", "An Lac Province")
 DEPARTMENTS = [
@@ -83,6 +90,7 @@ class DemoResult:
     dossiers: int
     responses_added: int
     ratings_added: int  # Thông tư 01 ratings
+    par_answers: int = 0  # PAR sociological survey answers of the respondent groups
 
 
 def seed_demo(
@@ -116,13 +124,14 @@ def seed_demo(
         session, instrument, campaign, counters, dossiers, responses, seed, now, rules
     )
     _seed_users(session, now)
-    _seed_par_schemes(session, now)
+    par_answers = _seed_par_round(session, now, seed, rules) if responses else 0
+    _seed_par_schemes(session, now, with_groups=responses > 0)
     rated = (
         _seed_tt01(session, builtins["TT01"], units[0], dossiers, desks, seed, now, rules)
         if responses
         else 0
     )
-    return DemoResult(len(units), len(counters), len(dossiers), added, rated)
+    return DemoResult(len(units), len(counters), len(dossiers), added, rated, par_answers)
 
 
 DEMO_PASSWORD = "matkhau-demo-2026"  # noqa: S105 - printed for the demo, never for real data
@@ -200,8 +209,112 @@ def _seed_tt01(
     return added
 
 
-def _seed_par_schemes(session: Session, now: datetime) -> None:
-    """Demo PAR settings: 35 survey points of 100 for districts, 30 for communes and departments."""
+# The province's example of the PAR sociological survey: three respondent groups rate each
+# department on the province's own questionnaire (instruments/examples/par_unit.yaml).
+PAR_GROUPS = [
+    ("CC", "Công chức", "Civil servants", 15),
+    ("LD", "Lãnh đạo phòng", "Heads of offices", 5),
+    ("DN", "Doanh nghiệp", "Businesses", 10),
+]
+# The departments' survey points: 10 from the citizens' SIPAS, 20 from the groups, weighted and
+# scored answer by answer as the province's decision sets it.
+PAR_GROUP_CRITERION = {
+    "code": "DTXHH",
+    "source": "SIPAS",
+    "max_points": 20,
+    "instrument": "PAR-UNIT",
+    "groups": {"CC": 0.5, "LD": 0.2, "DN": 0.3},
+    "answer_points": {4: 1, 3: 0.75, 2: 0.5, 1: 0},
+}
+
+
+def _seed_par_round(session: Session, now: datetime, seed: int, rules: Rules) -> int:
+    """The year's PAR survey round with its three groups, a named list (demo addresses, marked
+    sent) and answers from most of them through the respondents' own links; how many answers."""
+    rng = random.Random(seed * 7919 + 11)  # noqa: S311
+    folder = resources.files("surveyapp") / "instruments" / "examples"
+    publish_instrument(session, parse_definition(folder.joinpath("par_unit.yaml").read_text()), now)
+    code = f"DEMO-{now.year}-DTXHH"
+    survey, _ = rounds.save_round(
+        session,
+        SYSTEM,
+        {
+            "code": code,
+            "name": f"Điều tra xã hội học Chỉ số CCHC năm {now.year}",
+            "province": PROVINCE[0],
+            "year": now.year,
+            "starts_on": date(now.year, 1, 1),
+            "ends_on": date(now.year, 12, 31),
+            "groups": [
+                {
+                    "code": g,
+                    "name": {"vi": vi, "en": en},
+                    "instrument": "PAR-UNIT",
+                    "rates": ["department"],
+                    "quota": quota,
+                }
+                for g, vi, en, quota in PAR_GROUPS
+            ],
+        },
+        now,
+    )
+    group_ids = [g.id for g in survey.groups]
+    answered_before = select(RaterLink.id).where(
+        RaterLink.group_id.in_(group_ids), RaterLink.used.is_(True)
+    )
+    if survey.is_closed or session.scalar(answered_before.limit(1)) is not None:
+        return 0  # seeded already
+    lines = ["group,contact,units"]
+    for g, _vi, _en, quota in PAR_GROUPS:
+        for i in range(quota):
+            lines.append(
+                f"{g},{g.lower()}{i + 1:02d}@anlac.demo,{';'.join(c for c, _ in DEPARTMENTS)}"
+            )
+    rounds.import_list(
+        session,
+        SYSTEM,
+        code,
+        "danh-sach.csv",
+        io.BytesIO("\n".join(lines).encode()),
+        now,
+        timezone=rules.timezone,
+    )
+    links = session.scalars(
+        select(RaterLink)
+        .where(RaterLink.group_id.in_(group_ids), RaterLink.used.is_(False))
+        .order_by(RaterLink.id)
+    ).all()
+    today = local_date(now, rules.timezone)
+    # Each department has a level of its own; about four in five of the invited answer.
+    level = {c: rng.uniform(2.6, 3.7) for c, _ in DEPARTMENTS}
+    answered = 0
+    for link in links:
+        link.status, link.sent_at, link.attempts = InvitationStatus.SENT, now, 1
+        if link.token is None or rng.random() > 0.8:
+            continue
+        target = rater_links.target_of(session, link.token, today)
+        mean = level[link.unit.code]
+        answers: dict[str, int | str] = {
+            item.code: max(1, min(4, round(rng.gauss(mean, 0.7))))
+            for item in target.instrument.items
+            if item.element is not None
+        }
+        rater_links.accept(
+            session,
+            target,
+            Submission(idempotency_key=f"demo-par-{link.id}", answers=answers),
+            now,
+            rules,
+        )
+        answered += 1
+    session.flush()
+    return answered
+
+
+def _seed_par_schemes(session: Session, now: datetime, with_groups: bool = False) -> None:
+    """Demo PAR settings: 35 survey points of 100 for districts, 30 for communes and departments
+    (for the departments 10 from the citizens and 20 from the PAR survey's groups, when it
+    ran)."""
     admin = session.scalar(select(User).where(User.email == DEMO_USERS[0][0]))
     if admin is None:
         return
@@ -211,6 +324,11 @@ def _seed_par_schemes(session: Session, now: datetime) -> None:
         (UnitLevel.COMMUNE, 30),
         (UnitLevel.DEPARTMENT, 30),
     ):
+        criteria: list[dict[str, object]] = [
+            {"code": "SXH", "source": "SIPAS", "max_points": survey}
+        ]
+        if level is UnitLevel.DEPARTMENT and with_groups:
+            criteria = [{"code": "SXH", "source": "SIPAS", "max_points": 10}, PAR_GROUP_CRITERION]
         par_settings.save_scheme(
             session,
             scope,
@@ -221,7 +339,7 @@ def _seed_par_schemes(session: Session, now: datetime) -> None:
                 "decision": "Cấu hình mẫu",
                 "instrument": "COUNTER",
                 "appraisal_max": 100 - survey,
-                "criteria": [{"code": "SXH", "source": "SIPAS", "max_points": survey}],
+                "criteria": criteria,
                 "ranking_bands": [
                     {"label": "Tốt", "lower": 85},
                     {"label": "Khá", "lower": 75},

@@ -198,6 +198,10 @@ def scores_export(
     )
     rows = [r for r in table if r.unit.path.startswith(parent.path) and scope.covers(r.unit.id)]
     elements = [e.code for e in (rows[0].index.parts if rows else ())]
+    # With respondent-group criteria: each criterion's points and each group's answers.
+    group_criteria = [c for c in scheme.criteria if c.get("groups")] if scheme else []
+    groups = sorted({g for c in group_criteria for g in c["groups"]})
+    criteria = [str(c["code"]) for c in scheme.criteria] if scheme and group_criteria else []
     header = [
         "unit_code",
         "unit_name",
@@ -209,6 +213,8 @@ def scores_export(
         "sipas_ci_high",
         *elements,
         "reliable",
+        *(f"n_{g}" for g in groups),
+        *(f"points_{c}" for c in criteria),
         "survey_points",
         "rank",
         "former_codes",
@@ -217,7 +223,10 @@ def scores_export(
     if with_appraisal:
         header += ["appraisal_points", "total_points", "par_index", "band"]
     former = lineage.former_codes(session, [r.unit for r in rows])
-    body = [_score_row(r, period, elements, with_appraisal, former[r.unit.id]) for r in rows]
+    body = [
+        _score_row(r, period, elements, with_appraisal, former[r.unit.id], groups, criteria)
+        for r in rows
+    ]
     item_header = ["unit_code", "element", "item", "satisfied", "valid", "index"]
     item_rows = [
         [r.unit.code, element.code, item.code, item.satisfied, item.valid, item.percent()]
@@ -291,6 +300,8 @@ def _score_row(
     elements: Sequence[str],
     with_appraisal: bool,
     former: Sequence[str],
+    groups: Sequence[str] = (),
+    criteria: Sequence[str] = (),
 ) -> list[Any]:
     hidden = row.verdict.hidden
     by_code = {e.code: e for e in row.index.parts}
@@ -305,6 +316,8 @@ def _score_row(
         None if hidden or row.interval is None else Decimal(f"{100 * row.interval.high:.2f}"),
         *[None if hidden else by_code[c].percent() for c in elements],
         "yes" if row.verdict.rankable else "no",
+        *(row.group_n.get(g, 0) for g in groups),
+        *(row.points.get(c) for c in criteria),
         row.survey_points,
         row.rank,
         ";".join(former),

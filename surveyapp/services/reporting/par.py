@@ -150,7 +150,8 @@ class GroupSources:
                         pooled[level] += n
                 indices[group] = answer_points_index(pooled, spec.shares)
             else:
-                found = find(counts.index_of(spec.instrument, dict(item_counts)), spec.source)
+                tree = counts.index_of(spec.instrument, dict(item_counts))
+                found = tree if spec.source == "SIPAS" else find(tree, spec.source)
                 value = found.value if found is not None else None
                 indices[group] = None if value is None else Fraction(value)
         return weighted_groups(indices, spec.weights)
@@ -258,7 +259,9 @@ def level_table(
             if criterion.code in groups.specs:
                 value = groups.index(criterion.code, row.unit.id)
             else:
-                found = find(row.index, criterion.source)
+                found = (
+                    row.index if criterion.source == "SIPAS" else find(row.index, criterion.source)
+                )
                 value = found.value if found is not None else None
             if value is not None:
                 points[criterion.code] = criterion_points(criterion, value)
