@@ -89,8 +89,10 @@ def survey_rounds() -> ResponseReturnValue:
         db.rollback()
         return _list_page(form, [error.render(gettext)], error.status_code)
     db.commit()
-    message = "Đã tạo đợt %(code)s." if created else "Đã cập nhật đợt %(code)s."
-    flash(gettext(message, code=survey.code), "success")
+    if created:
+        flash(gettext("Đã tạo đợt %(code)s.", code=survey.code), "success")
+    else:
+        flash(gettext("Đã cập nhật đợt %(code)s.", code=survey.code), "success")
     return redirect(url_for("dashboard.survey_round", code=survey.code), 303)
 
 
