@@ -287,3 +287,21 @@ def test_round_and_group_settings_are_checked(database_url: str, tmp_path: Path)
         rounds.close_round(session, SYSTEM, "DTXHH-2026", NOW)
         with pytest.raises(InvalidInput, match="đã kết thúc"):
             rounds.save_round(session, SYSTEM, ROUND, NOW)
+
+
+def readme_examples() -> list[Any]:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## The PAR survey's respondent groups") :]
+    section = section[: section.index("\n## ", 5)]
+    return [yaml.safe_load(block.split("```")[0]) for block in section.split("```yaml")[1:]]
+
+
+def test_the_readme_examples_are_a_sound_round_and_criteria() -> None:
+    survey, criteria = readme_examples()
+    assert [g.code for g in rounds.read_round(survey).groups] == ["CC", "LD", "DN"]
+    scheme = par_settings.read_scheme(SCHEME | criteria | {"appraisal_max": 70})
+    assert scheme.criteria[1].groups == {
+        "CC": Decimal("0.5"),
+        "LD": Decimal("0.2"),
+        "DN": Decimal("0.3"),
+    }

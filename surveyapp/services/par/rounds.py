@@ -11,7 +11,6 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from pathlib import Path
 from typing import IO, Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -428,7 +427,7 @@ def import_list(
     A person already on the list keeps their links; a list can be topped up."""
     scope.require(Permission.MANAGE_SETUP)
     survey = _open_round(session, scope, code)
-    entries = read_list(session, survey, filename or Path("list.csv").name, stream, limits)
+    entries = read_list(session, survey, filename, stream, limits)
     due = _first_send(survey, now, timezone, quiet)
     people: dict[tuple[int, str], Respondent] = {
         (r.group_id, r.contact): r
