@@ -1,11 +1,12 @@
 """The PAR sociological survey as a province runs it: its own questionnaire and round (groups,
 who rates whom, quotas) from files, a named invitation list, single-use links sent by e-mail (a
 real local SMTP server), reminders, answers, progress, PAR points from the groups' answers by the
-province's weights and answer-to-points rule (hand-computed), and the close that erases the
-list."""
+province's weights and answer-to-points rule (hand-computed), the close that erases the list, a
+merge of two departments, the published period and the PAR council's file."""
 
 from __future__ import annotations
 
+import csv
 import re
 import time
 from decimal import Decimal
@@ -21,7 +22,7 @@ from sqlalchemy import func, select
 from surveyapp.models import RaterLink, Respondent, Response, UnitLevel
 from surveyapp.services.access import SYSTEM
 from surveyapp.services.errors import InvalidInput
-from surveyapp.services.par import rounds
+from surveyapp.services.par import publication, rounds
 from surveyapp.services.par import settings as par_settings
 from surveyapp.services.periods import parse_period
 from surveyapp.services.reporting import par
@@ -221,6 +222,43 @@ def test_a_round_from_files_to_par_points(database_url: str, tmp_path: Path) -> 
     assert app.test_client().get(late).status_code == 404
     after = runner.invoke(args=["round", "progress", "DTXHH-2026"])
     assert after.output == progress.output  # the counts outlive the list
+
+    # S2 merged into S1 on 1 June: June's figures of S1 pool both departments' answers. C1:
+    # civil servants (6 + 2.75 + 6) / 17 = 86.7647…%, businesses 50 %, 0.6·86.7647… + 0.4·50 =
+    # 72.0588…% → 7.21; C2: P03 and P04 2 of 3 good each → 66.67 % → 6.67; together 13.88.
+    (tmp_path / "lineage.csv").write_text(
+        "old_code,new_code,effective_date,kind\nP.S2,P.S1,2026-06-01,merge\n", encoding="utf-8"
+    )
+    merged = runner.invoke(args=["load-lineage", str(tmp_path / "lineage.csv")])
+    assert merged.exit_code == 0, merged.output
+    with app.extensions["surveyapp.sessionmaker"]() as session:
+        published = publication.publish(
+            session,
+            SYSTEM,
+            province_code="P",
+            level=UnitLevel.DEPARTMENT,
+            period=parse_period("2026-06"),
+            stream=None,
+            reason="",
+            timezone="Asia/Ho_Chi_Minh",
+            now=NOW,
+        )
+        session.commit()
+        assert published.version == 1
+    out = tmp_path / "diem-cchc.csv"
+    exported = runner.invoke(
+        args=[
+            "export-scores",
+            *("--period", "2026-06", "--level", "department", "--format", "csv"),
+            *("--out", str(out), "--stream", "all"),
+        ]
+    )
+    assert exported.exit_code == 0, exported.output
+    (row,) = csv.DictReader(out.read_text(encoding="utf-8-sig").splitlines())
+    assert (row["unit_code"], row["former_codes"]) == ("P.S1", "P.S2")
+    assert (row["n_CC"], row["n_DN"]) == ("3", "1")
+    assert (row["points_C1"], row["points_C2"], row["survey_points"]) == ("7.21", "6.67", "13.88")
+    assert row["rank"] == "1"
 
 
 def test_an_invitation_list_with_bad_rows_stores_nothing(database_url: str, tmp_path: Path) -> None:

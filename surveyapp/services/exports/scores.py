@@ -18,6 +18,8 @@ from analysis import PublicationRules
 from surveyapp.models import (
     AnswerCount,
     ParScheme,
+    Response,
+    ResponseStatus,
     Stream,
     Unit,
     UnitLevel,
@@ -119,7 +121,16 @@ def has_answers(
     ).all()
     ids = sorted({i for top in tops for i in units.subtree_ids(session, top)})
     counted = _answers_by_stream(session, ids, period)
-    return bool(counted.get(stream, 0) if stream is not None else sum(counted.values()))
+    if counted.get(stream, 0) if stream is not None else sum(counted.values()):
+        return True
+    # The PAR survey's respondent groups count too (their answers are in no stream's rollup).
+    grouped = select(Response.id).where(
+        Response.group_id.is_not(None),
+        Response.unit_id.in_(ids),
+        Response.period.between(period.first_month, period.last_month),
+        Response.status == ResponseStatus.REPORTABLE,
+    )
+    return session.scalar(grouped.limit(1)) is not None
 
 
 def check_request(
@@ -255,7 +266,7 @@ def scores_export(
         Sheet("Điểm", header, body),
         Sheet("Chỉ số theo câu", item_header, item_rows),
         note,
-        all(r.respondents == 0 for r in rows),
+        all(r.respondents == 0 and not any(r.group_n.values()) for r in rows),
         view.code,
         rules.version,
     )
