@@ -24,7 +24,7 @@ from surveyapp.dashboard.labels import (
     STREAM_CHOICES,
 )
 from surveyapp.db import get_session
-from surveyapp.models import Channel, ServiceField, Unit, localized
+from surveyapp.models import Channel, ServiceField, Unit, UnitLevel, localized
 from surveyapp.query_args import report_query
 from surveyapp.services.access import get_visible_unit
 from surveyapp.services.par import publication
@@ -175,6 +175,16 @@ def unit_charts(view: dashboards.UnitDashboard, locale: str) -> dict[str, Any]:
     return out
 
 
+def _published(
+    unit: Unit, level: UnitLevel | None, query: Any, shown: list[Unit]
+) -> dict[str, Any]:
+    """The publication covering the page's level and period, and its rows of the units shown
+    (the published figures, beside the live ones)."""
+    found = publication.covering(get_session(), unit, level, query.period, query.stream)
+    rows = publication.published_rows(found, scope(), shown) if found is not None else []
+    return {"published": found, "published_level": level, "published_rows": rows}
+
+
 @bp.get("/units/<code>")
 def unit_dashboard(code: str) -> ResponseReturnValue:
     db = get_session()
@@ -192,8 +202,7 @@ def unit_dashboard(code: str) -> ResponseReturnValue:
         trail=ancestors(unit),
         children=[child for child in unit.children if scope().covers(child.id)],
         charts=unit_charts(view, locale),
-        published=publication.covering(db, unit, unit.level, query.period, query.stream),
-        published_level=unit.level,
+        **_published(unit, unit.level, query, [unit]),
         **filter_choices(),
     )
 
@@ -236,8 +245,7 @@ def unit_ranking(code: str) -> ResponseReturnValue:
         sort=sort,
         funnel=funnel,
         trail=ancestors(unit),
-        published=publication.covering(db, unit, level, query.period, query.stream),
-        published_level=level,
+        **_published(unit, level, query, [row.unit for row in table.rows]),
         **filter_choices(),
     )
 

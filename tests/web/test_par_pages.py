@@ -150,6 +150,19 @@ def test_the_par_office_publishes_a_period_and_sees_what_changed_since(
     assert "Kết quả kỳ 2026 của cấp Huyện đã được công bố (phiên bản 2" in ranking
     district = par.client.get("/dashboard/units/P.D1?period=2026").get_data(as_text=True)
     assert "đã được công bố (phiên bản 2" in district
+    # The published figures stand in the page beside the live ones: a rating after the second
+    # publication makes n = 5 now, the published table keeps 4.
+    submit_response(session, world["counters"]["P.D1"], full_answers(5))
+    ranking = par.client.get("/dashboard/units/P/ranking?period=2026").get_data(as_text=True)
+    table = ranking[
+        ranking.index('id="published"') : ranking.index("</table>", ranking.index('id="published"'))
+    ]
+    assert re.search(r'<th scope="row">Đơn vị P\.D1</th><td class="num">4</td>', table), table
+    assert re.search(r'<th scope="row">Đơn vị P\.D2</th><td class="num">0</td>', table), table
+    own = signed_in(app, "manager@x.vn").client.get("/dashboard/units/P.D1?period=2026")
+    mine = own.get_data(as_text=True)
+    assert 'Đơn vị P.D1</th><td class="num">4</td>' in mine
+    assert "Đơn vị P.D2</th>" not in mine  # another district's published row is not shown
     assert "đã được công bố" not in par.client.get("/dashboard/units/P.D1?period=2025").get_data(
         as_text=True
     )

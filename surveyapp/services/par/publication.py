@@ -8,7 +8,7 @@ version, with its reason. The year's PAR settings become read-only."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -61,6 +61,44 @@ def covering(
     if level is None:
         return None
     return latest(session, root_of(unit), level, period, stream)
+
+
+# The published columns a dashboard shows beside its live figures, in this order.
+SHOWN_COLUMNS = (
+    "n",
+    "sipas",
+    "sipas_ci_low",
+    "sipas_ci_high",
+    "survey_points",
+    "total_points",
+    "rank",
+    "band",
+)
+
+
+@dataclass(frozen=True)
+class PublishedRow:
+    unit_code: str
+    unit_name: str
+    cells: dict[str, Any]  # column → the published value (Decimal, int, text or None)
+
+
+def published_rows(
+    publication: Publication, scope: Scope, units: Iterable[Unit]
+) -> list[PublishedRow]:
+    """The publication's rows of ``units`` (those in scope), with the columns a dashboard shows,
+    exactly as published."""
+    wanted = {u.code for u in units if scope.covers(u.id)}
+    at = {name: i for i, name in enumerate(publication.header)}
+    return [
+        PublishedRow(
+            str(row[at["unit_code"]]),
+            str(row[at["unit_name"]]),
+            {c: loaded(row[at[c]]) for c in SHOWN_COLUMNS if c in at},
+        )
+        for row in publication.rows
+        if row[at["unit_code"]] in wanted
+    ]
 
 
 def publish(
