@@ -134,7 +134,7 @@ def main() -> None:
     with engine.connect() as connection:
         units = list(
             connection.execute(
-                sa.text("SELECT code FROM units WHERE parent_id IS NOT NULL")
+                sa.text("SELECT code FROM units WHERE parent_id IS NOT NULL AND is_active")
             ).scalars()
         )
     server = subprocess.Popen(

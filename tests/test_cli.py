@@ -9,7 +9,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from surveyapp.models import AnswerCount, Counter, Dossier, Instrument, Response, Unit
+from surveyapp.models import (
+    AnswerCount,
+    Counter,
+    Dossier,
+    Instrument,
+    Response,
+    Unit,
+    UnitLineage,
+)
 from tests.conftest import SurveyPage, make_app
 from tests.factories import full_answers
 
@@ -36,11 +44,22 @@ def test_seed_demo_is_idempotent_and_counted(app: Flask, session: Session) -> No
     assert session.scalar(select(func.count()).where(Response.group_id.is_not(None))) == par
     counter_survey = select(func.count()).select_from(Response).join(Response.instrument)
     assert session.scalar(counter_survey.where(Instrument.code == "COUNTER")) == 300
-    assert total(Unit) == 21
-    assert total(Counter) == 21
+    # 2026: province, 4 departments, the service centre, 4 new communes and wards; history: 4
+    # districts and their 12 communes, merged on 1 July 2025 (their counters moved on).
+    assert total(Unit) == 26
+    assert total(Counter) == 26
     assert total(Dossier) >= 40
     names = set(session.scalars(select(Unit.name)))
     assert {"Tỉnh An Lạc", "Sở Tư pháp", "Huyện Đông Hòa", "Xã Phước Lộc"} <= names
+    # The districts and their communes merged into the new communes on 1 July 2025, their
+    # answers of 2025 kept where they were given; nothing reaches them after.
+    assert len(session.scalars(select(UnitLineage)).all()) == 16
+    inactive = set(session.scalars(select(Unit.code).where(Unit.is_active.is_(False))))
+    assert {"AL.DH", "AL.DH.X01"} <= inactive
+    assert "AL.XDH" not in inactive
+    at_old = select(func.count()).select_from(Response).join(Unit).where(Unit.code.like("AL.DH%"))
+    assert session.scalar(at_old.where(Response.period < 202507)) > 0
+    assert session.scalar(at_old.where(Response.period >= 202507)) == 0
     # The rollup agrees with the raw answers.
     raw = session.execute(
         select(func.count())
@@ -59,7 +78,7 @@ def test_counters_prints_code_unit_and_working_url(app: Flask, session: Session)
     runner = app.test_cli_runner()
     runner.invoke(args=["seed-demo", "--responses", "0"])
     lines = runner.invoke(args=["counters"]).output.strip().splitlines()
-    assert len(lines) == 21
+    assert len(lines) == 26
     code, unit_code, url = lines[0].split("\t")
     assert code == f"{unit_code}-Q1"
     assert url.startswith("http://127.0.0.1:5000/s/")

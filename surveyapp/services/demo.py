@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveyapp.models import (
@@ -33,6 +33,7 @@ from surveyapp.models import (
     Stream,
     Unit,
     UnitLevel,
+    UnitLineage,
     User,
 )
 from surveyapp.services.access import SYSTEM, scope_for
@@ -43,6 +44,7 @@ from surveyapp.services.instruments.definitions import parse_definition
 from surveyapp.services.instruments.publishing import load_builtin_instruments, publish_instrument
 from surveyapp.services.intake.dossiers import IntakeOptions, Result, receive
 from surveyapp.services.intake.records import MAX_BATCH
+from surveyapp.services.org import lineage
 from surveyapp.services.org.staff import save_staff
 from surveyapp.services.org.units import save_counter, save_unit
 from surveyapp.services.par import rater_links, rounds
@@ -61,6 +63,18 @@ DISTRICTS = [
     ("AL.DH", "Huyện Đông Hòa", ["Thị trấn Đông Hòa", "Xã Phước Lộc", "Xã Mỹ Hưng"]),
     ("AL.BM", "Thị xã Bình Minh", ["Phường Đông Xuyên", "Xã Tân Phú", "Xã An Khánh"]),
     ("AL.PD", "Huyện Phú Điền", ["Thị trấn Phú Điền", "Xã Long Điền", "Xã Hưng Đạo"]),
+]
+# Since 1 July 2025 local government has two tiers: the districts were abolished and their
+# communes merged into larger communes and wards directly under the province; the province's
+# Public Administration Service Centre receives dossiers for all of them (Nghị định
+# 118/2025/NĐ-CP). The districts and their communes stay as history, linked to their successors.
+MERGED_ON = date(2025, 7, 1)
+CENTRE = ("AL.TTPV", "Trung tâm Phục vụ hành chính công tỉnh An Lạc")
+NEW_COMMUNES = [  # code, name, the district whose communes (and desk) it took over
+    ("AL.PAL", "Phường An Lạc", "AL.TP"),
+    ("AL.XDH", "Xã Đông Hòa", "AL.DH"),
+    ("AL.PBM", "Phường Bình Minh", "AL.BM"),
+    ("AL.XPD", "Xã Phú Điền", "AL.PD"),
 ]
 FIELDS = [
     ("HT", "Hộ tịch", "Civil status", ["Đăng ký khai sinh", "Đăng ký kết hôn"]),
@@ -101,27 +115,40 @@ def seed_demo(
     rng = random.Random(seed)  # noqa: S311 - reproducible demo data, not secrets
     builtins = {i.code: i for i in load_builtin_instruments(session, now)}
     instrument = builtins["COUNTER"]
-    units = _seed_units(session)
-    counters = [
-        save_counter(session, SYSTEM, u, f"{u.code}-Q1", "Quầy tiếp nhận số 1", now) for u in units
-    ]
+    units, history = _seed_units(session)
+    merged = session.scalar(select(UnitLineage.id).limit(1)) is not None
+    for u in units if merged else units + history:  # the history's counters moved on
+        save_counter(session, SYSTEM, u, f"{u.code}-Q1", "Quầy tiếp nhận số 1", now)
+    earlier = 0
+    if not merged:
+        # 2025 until the merger: answers at the districts' and communes' own counters.
+        old = _counters_of(session, history)
+        earlier = responses // 4
+        if earlier:
+            past = _counter_campaign(session, instrument, units[0], MERGED_ON.year)
+            start = datetime(MERGED_ON.year, 1, 1, 1, tzinfo=UTC)
+            end = datetime.combine(MERGED_ON, datetime.min.time(), UTC) - timedelta(days=1)
+            earlier = _seed_responses(
+                session, instrument, past, old, [], earlier, seed, end, rules, start=start
+            )
+        _merge_units(session, now)
+    counters = _counters_of(session, units)
     fields = _seed_fields(session)
     desks = _seed_staff(session, now)
     dossiers = _seed_dossiers(
         session, units, fields, desks, max(responses // 3, 40), now, rng, rules.timezone
     )
-    campaign = _seed_campaign(
+    campaign = _counter_campaign(session, instrument, units[0], now.year)
+    added = earlier + _seed_responses(
         session,
         instrument,
-        units[0],
-        code=f"DEMO-{now.year}-CHUNG",
-        name=f"Khảo sát tại quầy năm {now.year}",
-        stream=Stream.GENERAL,
-        min_n=30,
-        year=now.year,
-    )
-    added = _seed_responses(
-        session, instrument, campaign, counters, dossiers, responses, seed, now, rules
+        campaign,
+        counters,
+        dossiers,
+        responses - responses // 4,
+        seed,
+        now,
+        rules,
     )
     _seed_users(session, now)
     par_answers = _seed_par_round(session, now, seed, rules) if responses else 0
@@ -131,24 +158,27 @@ def seed_demo(
         if responses
         else 0
     )
-    return DemoResult(len(units), len(counters), len(dossiers), added, rated, par_answers)
+    total_counters = session.scalar(select(func.count()).select_from(Counter)) or 0
+    return DemoResult(
+        len(units) + len(history), total_counters, len(dossiers), added, rated, par_answers
+    )
 
 
 DEMO_PASSWORD = "matkhau-demo-2026"  # noqa: S105 - printed for the demo, never for real data
 DEMO_USERS = [
     ("admin@anlac.demo", Role.ADMIN, "AL", "Quản trị hệ thống"),
     ("cchc@anlac.demo", Role.PAR_OFFICE, "AL", "Phòng CCHC Sở Nội vụ"),
-    ("lanhdao.dh@anlac.demo", Role.UNIT_MANAGER, "AL.DH", "Lãnh đạo UBND huyện Đông Hòa"),
-    ("motcua.dh@anlac.demo", Role.COUNTER_STAFF, "AL.DH", "Cán bộ một cửa Đông Hòa"),
+    ("lanhdao.dh@anlac.demo", Role.UNIT_MANAGER, "AL.XDH", "Lãnh đạo UBND xã Đông Hòa"),
+    ("motcua.dh@anlac.demo", Role.COUNTER_STAFF, "AL.XDH", "Cán bộ một cửa Đông Hòa"),
 ]
 # Receiving officials of the districts' one-stop desks, rated under Thông tư 01 (no sign-in
 # needed for the demo: they get the demo password too).
 DEMO_OFFICIALS = [
-    ("nguyen.van.an@anlac.demo", "AL.DH", "Nguyễn Văn An"),
-    ("tran.thi.binh@anlac.demo", "AL.DH", "Trần Thị Bình"),
-    ("le.minh.chau@anlac.demo", "AL.TP", "Lê Minh Châu"),
-    ("pham.thu.dung@anlac.demo", "AL.BM", "Phạm Thu Dung"),
-    ("hoang.van.em@anlac.demo", "AL.PD", "Hoàng Văn Em"),
+    ("nguyen.van.an@anlac.demo", "AL.XDH", "Nguyễn Văn An"),
+    ("tran.thi.binh@anlac.demo", "AL.XDH", "Trần Thị Bình"),
+    ("le.minh.chau@anlac.demo", "AL.PAL", "Lê Minh Châu"),
+    ("pham.thu.dung@anlac.demo", "AL.PBM", "Phạm Thu Dung"),
+    ("hoang.van.em@anlac.demo", "AL.XPD", "Hoàng Văn Em"),
 ]
 
 
@@ -365,7 +395,9 @@ def _seed_users(session: Session, now: datetime) -> None:
             )
 
 
-def _seed_units(session: Session) -> list[Unit]:
+def _seed_units(session: Session) -> tuple[list[Unit], list[Unit]]:
+    """The province as it is since 1 July 2025 (province, departments, the service centre, the
+    new communes and wards), and its history (the districts and their former communes)."""
     province = save_unit(
         session, SYSTEM, PROVINCE[0], PROVINCE[1], UnitLevel.PROVINCE, None, PROVINCE[2]
     )
@@ -373,14 +405,61 @@ def _seed_units(session: Session) -> list[Unit]:
     units += [
         save_unit(session, SYSTEM, c, n, UnitLevel.DEPARTMENT, province) for c, n in DEPARTMENTS
     ]
+    units.append(save_unit(session, SYSTEM, CENTRE[0], CENTRE[1], UnitLevel.CENTRE, province))
+    units += [
+        save_unit(session, SYSTEM, c, n, UnitLevel.COMMUNE, province) for c, n, _ in NEW_COMMUNES
+    ]
+    history = []
     for code, name, communes in DISTRICTS:
         district = save_unit(session, SYSTEM, code, name, UnitLevel.DISTRICT, province)
-        units.append(district)
-        units += [
+        history.append(district)
+        history += [
             save_unit(session, SYSTEM, f"{code}.X{i:02d}", commune, UnitLevel.COMMUNE, district)
             for i, commune in enumerate(communes, start=1)
         ]
-    return units
+    return units, history
+
+
+def _counter_campaign(
+    session: Session, instrument: Instrument, province: Unit, year: int
+) -> Campaign:
+    """The year's counter survey at every unit of the province (general stream)."""
+    return _seed_campaign(
+        session,
+        instrument,
+        province,
+        code=f"DEMO-{year}-CHUNG",
+        name=f"Khảo sát tại quầy năm {year}",
+        stream=Stream.GENERAL,
+        min_n=30,
+        year=year,
+    )
+
+
+def _merge_units(session: Session, now: datetime) -> None:
+    """1 July 2025: each district's communes, and its one-stop desk, merged into one new commune
+    or ward (their counters, officials and open cases move with them)."""
+    for new_code, _name, district in NEW_COMMUNES:
+        communes = next(names for code, _, names in DISTRICTS if code == district)
+        olds = [f"{district}.X{i:02d}" for i in range(1, len(communes) + 1)] + [district]
+        for old_code in olds:
+            lineage.link(
+                session,
+                SYSTEM,
+                old_code=old_code,
+                new_code=new_code,
+                kind="merge",
+                effective_on=MERGED_ON,
+                now=now,
+            )
+
+
+def _counters_of(session: Session, units: list[Unit]) -> list[Counter]:
+    return list(
+        session.scalars(
+            select(Counter).where(Counter.unit_id.in_([u.id for u in units])).order_by(Counter.code)
+        )
+    )
 
 
 def _seed_fields(session: Session) -> list[ServiceField]:
@@ -518,8 +597,12 @@ def _seed_responses(
     seed: int,
     now: datetime,
     rules: Rules,
+    start: datetime | None = None,
 ) -> int:
-    keys = [f"demo-{seed}-{i:07d}" for i in range(count)]
+    """``count`` synthetic responses at ``counters`` between ``start`` (1 January of ``now``'s
+    year by default) and ``now``, each through the citizen's own path."""
+    prefix = f"demo-{seed}-" if start is None else f"demo-{seed}-{start.year}-"
+    keys = [f"{prefix}{i:07d}" for i in range(count)]
     taken = set(
         session.scalars(
             select(Response.idempotency_key).where(Response.idempotency_key.like(f"demo-{seed}-%"))
@@ -536,7 +619,7 @@ def _seed_responses(
     by_unit: dict[int, list[Dossier]] = {}
     for each in dossiers:
         by_unit.setdefault(each.unit_id, []).append(each)
-    start = datetime(now.year, 1, 1, 1, tzinfo=UTC)
+    start = start or datetime(now.year, 1, 1, 1, tzinfo=UTC)
     span = max((now - start).total_seconds(), 3600.0)
     drawn: list[tuple[datetime, str, Counter, Channel, Answers, str | None, str | None]] = []
     for key in keys:

@@ -96,6 +96,10 @@ def link(
                 execution_options={"synchronize_session": False},
             )
             moved[key] = int(getattr(done, "rowcount", 0) or 0)
+        # Objects already loaded would keep their old unit: they read it again when next used.
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, Counter | User | Case) and obj.unit_id == old.id:
+                session.expire(obj)
     old.is_active = False
     session.flush()
     audit.record(
