@@ -9,14 +9,18 @@ import io
 import re
 from pathlib import Path
 
+import pytest
 import yaml
 from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from surveyapp.models import RaterLink, Respondent, UnitLevel
+from surveyapp.models import RaterLink, Respondent, Response, UnitLevel
+from surveyapp.services.access import SYSTEM
+from surveyapp.services.errors import InvalidInput
 from surveyapp.services.instruments import definitions, publishing
-from tests.conftest import NOW, signed_in
+from surveyapp.services.par import rounds
+from tests.conftest import NOW, SurveyPage, signed_in
 from tests.factories import make_unit
 
 EXAMPLE = Path(__file__).parents[2] / "surveyapp" / "instruments" / "examples" / "par_unit.yaml"
@@ -88,3 +92,56 @@ def test_the_par_office_runs_a_round_on_the_dashboard(
     manager = signed_in(app, "manager@x.vn")
     assert manager.client.get("/dashboard/rounds").status_code == 403
     assert par.client.get("/dashboard/rounds/NOPE").status_code == 404
+
+
+def test_a_respondent_link_refuses_bad_input_and_can_stop_the_messages(
+    app: Flask, session: Session, world: dict
+) -> None:
+    publishing.publish_instrument(session, definitions.read_definition(EXAMPLE), NOW)
+    make_unit(session, "P.S1", level=UnitLevel.DEPARTMENT, parent=world["units"]["p"])
+    make_unit(session, "P.S2", level=UnitLevel.DEPARTMENT, parent=world["units"]["p"])
+    session.commit()
+    group = {"code": "CC", "name": {"vi": "Công chức"}, "instrument": "PAR-UNIT"}
+    survey = {
+        "code": "R26",
+        "name": "Đợt 2026",
+        "province": "P",
+        "year": 2026,
+        "starts_on": "2026-06-01",
+        "ends_on": "2026-07-31",
+        "groups": [group | {"rates": ["department"], "quota": 3}],
+    }
+    rounds.save_round(session, SYSTEM, survey, NOW)
+    rounds.import_list(
+        session,
+        SYSTEM,
+        "R26",
+        "l.csv",
+        io.BytesIO(b"group,contact,units\nCC,an@so.vn,P.S1;P.S2\n"),
+        NOW,
+        timezone="Asia/Ho_Chi_Minh",
+    )
+    session.commit()
+    tokens = session.scalars(select(RaterLink.token).order_by(RaterLink.unit_id)).all()
+    client = app.test_client()
+    assert client.get("/p/AAAAAAAAAAAAAAAAAAAAAA").status_code == 404
+    assert client.get("/p/bad token!").status_code == 404
+    page = SurveyPage(client, f"/p/{tokens[0]}")
+    off_scale = page.post({"P01": 9, "P02": 3, "P03": 3, "P04": 3, "P05": 3, "P06": 3})
+    assert off_scale.status_code == 422
+    missing = page.post({"P01": 3})
+    assert missing.status_code == 422
+    assert "Vui lòng" in missing.get_data(as_text=True)
+    assert session.scalar(select(func.count()).where(Response.group_id.is_not(None))) == 0
+    assert not session.scalars(select(RaterLink.used)).all()[0]  # still usable
+    # The message's stop link: a page asking to confirm, then no more messages to An.
+    assert "Ngừng nhận lời mời" in client.get(f"/p/{tokens[1]}/stop").get_data(as_text=True)
+    assert client.post(f"/p/{tokens[1]}/stop").status_code == 200
+    session.expire_all()
+    statuses = session.scalars(select(RaterLink.status)).all()
+    assert {s.value for s in statuses} == {"opted_out"}
+    assert client.post("/p/AAAAAAAAAAAAAAAAAAAAAA/stop").status_code == 404
+    # A round file that is not a mapping, or a date that is none, is refused with the reason.
+    for bad in ([1, 2], survey | {"starts_on": "2026-02-30"}, survey | {"groups": []}):
+        with pytest.raises(InvalidInput, match="Đợt điều tra không hợp lệ"):
+            rounds.save_round(session, SYSTEM, bad, NOW)
