@@ -7,6 +7,7 @@ merge of two departments, the published period and the PAR council's file."""
 from __future__ import annotations
 
 import csv
+import io
 import re
 import time
 from decimal import Decimal
@@ -14,21 +15,24 @@ from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 import yaml
 from flask import Flask
 from sqlalchemy import func, select
 
 from surveyapp.models import RaterLink, Respondent, Response, UnitLevel
+from surveyapp.queue import run_invitations
 from surveyapp.services.access import SYSTEM
 from surveyapp.services.errors import InvalidInput
+from surveyapp.services.instruments import definitions, publishing
 from surveyapp.services.par import publication, rounds
 from surveyapp.services.par import settings as par_settings
 from surveyapp.services.periods import parse_period
 from surveyapp.services.reporting import par
 from tests.conftest import NOW, SurveyPage, make_app
 from tests.factories import build_world, make_unit
-from tests.intake.servers import Mailbox, smtp_server
+from tests.intake.servers import Mailbox, http_gateway, smtp_server
 
 EXAMPLE = Path(__file__).parents[2] / "surveyapp" / "instruments" / "examples" / "par_unit.yaml"
 ITEMS = ("P01", "P02", "P03", "P04", "P05", "P06")
@@ -137,15 +141,14 @@ def test_a_round_from_files_to_par_points(database_url: str, tmp_path: Path) -> 
         files = {"round.yaml": yaml.safe_dump(ROUND, allow_unicode=True), "list.csv": LIST}
         for name, text in files.items():
             (tmp_path / name).write_text(text, encoding="utf-8")
+        (tmp_path / "cchc.yaml").write_text(yaml.safe_dump(SCHEME, allow_unicode=True), "utf-8")
         for args in (
             ["load-instrument", str(EXAMPLE)],
             ["round", "load", str(tmp_path / "round.yaml")],
+            ["load-par-scheme", str(tmp_path / "cchc.yaml")],  # after the round: its groups
         ):
             done = runner.invoke(args=args)
             assert done.exit_code == 0, done.output
-        with app.extensions["surveyapp.sessionmaker"]() as session:
-            par_settings.save_scheme(session, SYSTEM, SCHEME, NOW)
-            session.commit()
         invited = runner.invoke(args=["round", "invite", "DTXHH-2026", str(tmp_path / "list.csv")])
         assert invited.exit_code == 0, invited.output
         assert "3 người, 4 liên kết" in invited.output
@@ -343,3 +346,38 @@ def test_the_readme_examples_are_a_sound_round_and_criteria() -> None:
         "LD": Decimal("0.2"),
         "DN": Decimal("0.3"),
     }
+
+
+def test_an_xlsx_list_and_a_link_sent_by_sms(database_url: str) -> None:
+    with http_gateway((200, {"status": "ok"})) as gateway:
+        app = make_app(
+            database_url,
+            SMS_URL=gateway.url,
+            SMS_BODY_TEMPLATE='{"to": "{phone}", "text": "{text}"}',
+            INVITE_CHANNELS="sms",
+            INVITE_QUIET_HOURS="",
+        )
+        with app.extensions["surveyapp.sessionmaker"]() as session:
+            world = build_world(session)
+            make_unit(session, "P.S1", level=UnitLevel.DEPARTMENT, parent=world["units"]["p"])
+            publishing.publish_instrument(session, definitions.read_definition(EXAMPLE), NOW)
+            rounds.save_round(session, SYSTEM, ROUND, NOW)
+            book = openpyxl.Workbook()
+            book.active.append(["Nhóm", "Liên hệ", "Đơn vị", "Họ tên"])
+            book.active.append(["DN", "0912 345 678", "P.S1", "Lê Chi"])
+            data = io.BytesIO()
+            book.save(data)
+            data.seek(0)
+            done = rounds.import_list(
+                session, SYSTEM, "DTXHH-2026", "moi.xlsx", data, NOW, timezone="Asia/Ho_Chi_Minh"
+            )
+            session.commit()
+        assert (done.respondents, done.links) == (1, 1)
+        assert run_invitations(app, app.extensions["surveyapp.queue"].invite_settings) == 1
+    (request,) = gateway.requests
+    assert request["body"]["to"] == "84912345678"
+    text = request["body"]["text"]
+    assert text.startswith("Moi danh gia P.S1 (DTXHH-2026): http://127.0.0.1:5000/p/")
+    page = app.test_client().get(re.search(r"(/p/[\w-]+)", text).group(1))
+    assert page.status_code == 200
+    assert "Doanh nghiệp" in page.get_data(as_text=True)
