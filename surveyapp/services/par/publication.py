@@ -305,7 +305,7 @@ def _with_appraisal(
     appraisal: Mapping[str, Decimal],
 ) -> tuple[list[str], list[list[Any]]]:
     """Totals of the appraisal points and the published survey points, ranked by total among the
-    reliable units (as reporting.par ranks), banded by the published settings."""
+    units the publication ranks, banded by the published settings."""
     if published.scheme is None:
         raise InvalidInput(
             N_("Kết quả đã công bố không có cấu hình điểm CCHC: không cộng được điểm thẩm định."),
@@ -316,7 +316,9 @@ def _with_appraisal(
     for row in rows:
         survey = row[at["survey_points"]]
         scored[row[0]] = par_score(row[0], survey or Decimal(0), appraisal.get(row[0]), 100)
-    reliable = {r[0] for r in rows if r[at["reliable"]] == "yes" and r[at["sipas"]] is not None}
+    # The units the published table ranks (reporting.par decides which may be) are ranked again
+    # by total.
+    reliable = {r[0] for r in rows if r[at["rank"]] is not None}
     ranks = rank(
         {
             code: Fraction(score.total)

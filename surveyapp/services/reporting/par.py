@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -29,7 +29,6 @@ from analysis import (
 )
 from analysis.publication import Verdict
 from surveyapp.models import ParScheme, Stream, Unit, UnitLevel
-from surveyapp.services.errors import N_, InvalidInput
 from surveyapp.services.instruments import publishing
 from surveyapp.services.instruments.snapshots import InstrumentView, instrument_view
 from surveyapp.services.org import lineage
@@ -39,46 +38,25 @@ from surveyapp.services.reporting import counts, figures
 from surveyapp.services.reporting.counts import UnitRow
 
 
-def _decimal(value: Any, field: str) -> Decimal:
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation as exc:
-        raise InvalidInput(N_("Giá trị '%(v)s' không phải là số."), field=field, v=value) from exc
-    if not number.is_finite() or number < 0:
-        raise InvalidInput(N_("Giá trị '%(v)s' không phải là số."), field=field, v=value)
-    return number
-
-
 def parse_criteria(raw: list[dict[str, Any]]) -> tuple[Criterion, ...]:
-    criteria = []
-    for entry in raw:
-        method = entry.get("method", "linear")
-        if method not in ("linear", "banded"):
-            raise InvalidInput(N_("Cách quy đổi phải là linear hoặc banded."), field="criteria")
-        bands = tuple(
-            Band(
-                _decimal(b["lower"], "criteria"),
-                None if b.get("upper") is None else _decimal(b["upper"], "criteria"),
-                _decimal(b["points"], "criteria"),
-            )
-            for b in entry.get("bands", [])
+    """The stored criteria of a scheme (checked when saved: services.par.settings)."""
+    return tuple(
+        Criterion(
+            str(entry["code"]),
+            str(entry.get("source", "SIPAS")),
+            Decimal(str(entry["max_points"])),
+            entry.get("method", "linear"),
+            tuple(
+                Band(
+                    Decimal(str(b["lower"])),
+                    None if b.get("upper") is None else Decimal(str(b["upper"])),
+                    Decimal(str(b["points"])),
+                )
+                for b in entry.get("bands", [])
+            ),
         )
-        if method == "banded" and not bands:
-            raise InvalidInput(
-                N_("Quy đổi theo khung điểm cần ít nhất một khung."), field="criteria"
-            )
-        criteria.append(
-            Criterion(
-                str(entry["code"]),
-                str(entry.get("source", "SIPAS")),
-                _decimal(entry["max_points"], "criteria"),
-                method,
-                bands,
-            )
-        )
-    if not criteria:
-        raise InvalidInput(N_("Cần ít nhất một tiêu chí điều tra xã hội học."), field="criteria")
-    return tuple(criteria)
+        for entry in raw
+    )
 
 
 _Row = tuple[
