@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 
 from surveyapp.clock import now
-from surveyapp.dashboard import bp
+from surveyapp.dashboard import bp, case_history
 from surveyapp.dashboard.common import (
     choices_of,
     commit_or_form_error,
@@ -36,7 +36,6 @@ from surveyapp.db import get_session
 from surveyapp.models import CaseStatus, ResponseStatus
 from surveyapp.query_args import inbox_filters
 from surveyapp.security import local_target
-from surveyapp.services import audit
 from surveyapp.services.access import (
     Permission,
     get_visible_unit,
@@ -182,8 +181,7 @@ def show_case(case_id: int) -> ResponseReturnValue:
             for a in sorted(response.answers, key=lambda a: items[a.item_id].position)
         ],
         instrument=view,
-        history=audit.history(db, "case", case.id),
-        people={u.id: u.email for u in officials.list_users(db, scope())},
+        history=case_history.lines(cases.case_history(db, scope(), case)),
         moment=now(),
         response_statuses=moderation.SETTABLE,
     ), code

@@ -52,7 +52,14 @@ def test_manager_handles_a_case_end_to_end(app: Flask, world: dict, session: Ses
     assert post("status", status="bogus").status_code == 422
     page = auth.client.get(url).get_data(as_text=True)
     assert "Đã gọi lại cho người dân" in page
-    assert "case.reply" in page
+    # The history reads as sentences with names and the statuses' words, not ids and codes.
+    assert "manager@x.vn giao xử lý cho manager@x.vn." in page
+    assert "manager@x.vn trả lời người dân: “Chúng tôi đã bố trí thêm cán bộ.”" in page
+    assert "chuyển trạng thái từ “Đã trả lời” sang “Đã đóng”." in page
+    for raw in ("case.reply", "assignee_id", "\\u"):
+        assert raw not in page
+    english = auth.client.get(f"{url}?lang=en").get_data(as_text=True)
+    assert "changed the status from “Answered” to “Closed”." in english
     session.expire_all()
     case = session.get(Case, case_id)
     assert case.status is CaseStatus.CLOSED

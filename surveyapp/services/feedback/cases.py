@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
@@ -246,6 +247,41 @@ def assignable_users(session: Session, case_or_unit_id: int) -> list[User]:
             .order_by(User.email)
         )
     )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One step of a case's audit trail, with the people it names resolved to their names."""
+
+    at: datetime
+    actor: str | None  # the official's name (or e-mail); None: the system
+    action: str  # case.assign, case.status, case.reply, case.note, …
+    before: dict[str, Any]
+    after: dict[str, Any]
+    assignee: str | None  # case.assign: the name of the official given the case
+
+
+def case_history(session: Session, scope: Scope, case: Case) -> list[HistoryEntry]:
+    """The case's audit trail, oldest first, naming the officials who acted or were assigned
+    (whatever their unit: they acted on a case the reader may see)."""
+    scope.require_unit(case.unit_id)
+    entries = audit.history(session, "case", case.id)
+    ids = {e.user_id for e in entries if e.user_id is not None}
+    ids |= {int((e.after or {}).get("assignee_id") or 0) for e in entries} - {0}
+    names = {
+        u.id: u.full_name or u.email for u in session.scalars(select(User).where(User.id.in_(ids)))
+    }
+    return [
+        HistoryEntry(
+            at=e.at,
+            actor=names.get(e.user_id) if e.user_id is not None else None,
+            action=e.action,
+            before=dict(e.before or {}),
+            after=dict(e.after or {}),
+            assignee=names.get(int((e.after or {}).get("assignee_id") or 0)),
+        )
+        for e in entries
+    ]
 
 
 def _snapshot(case: Case) -> dict[str, object]:
