@@ -103,6 +103,7 @@ def test_filters_and_keyset_pages(session: Session, world) -> None:
             session, scope, cases.CaseFilters(), NOW, TZ, cursor=cursor, limit=3
         )
         seen += [c.id for c in page.cases]
+        assert page.total == 8  # on every page, the count of all that match
         cursor = page.next_cursor
         if cursor is None:
             break
@@ -119,6 +120,7 @@ def test_filters_and_keyset_pages(session: Session, world) -> None:
         session, scope, cases.CaseFilters(period=parse_period("2026-06")), NOW, TZ
     )
     assert len(june.cases) == 7
+    assert june.total == 7
     oldest = cases.list_cases(session, scope, cases.CaseFilters(sort="oldest"), NOW, TZ, limit=1)
     assert oldest.cases[0].response.comment.body == "góp ý số 0"
     overdue = cases.CaseFilters(overdue=True)

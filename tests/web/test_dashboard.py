@@ -32,6 +32,10 @@ def test_manager_handles_a_case_end_to_end(app: Flask, world: dict, session: Ses
     auth = signed_in(app, "manager@x.vn")
     inbox = auth.client.get("/dashboard/inbox").get_data(as_text=True)
     assert "•••••••678, chờ 2 tiếng" in inbox
+    assert "1 phản ánh khớp bộ lọc" in inbox
+    english = auth.client.get("/dashboard/inbox?lang=en").get_data(as_text=True)
+    assert "1 case matches the filters" in english
+    auth.client.get("/dashboard/inbox?lang=vi")  # back to Vietnamese for the rest
     assert "0912345678" not in inbox
     url = f"/dashboard/cases/{case_id}"
     token = auth.csrf(url)

@@ -119,6 +119,7 @@ class CaseFilters:
 class CasePage:
     cases: list[Case]
     next_cursor: str | None
+    total: int = 0  # the cases the filters match, on every page
 
 
 SORTS = ("newest", "oldest", "due")
@@ -133,18 +134,14 @@ def list_cases(
     cursor: str | None = None,
     limit: int = PAGE_SIZE,
 ) -> CasePage:
-    """One page of the scope's cases; keyset pagination stays fast however many there are."""
+    """One page of the scope's cases, and how many match; keyset pagination stays fast however
+    many there are."""
     scope.require(Permission.VIEW_FEEDBACK)
     query = (
         select(Case)
         .join(Response, Case.response_id == Response.id)
         .outerjoin(Comment, Comment.response_id == Response.id)
         .where(scope.where(Case.unit_id))
-        .options(
-            selectinload(Case.unit),
-            selectinload(Case.assignee),
-            selectinload(Case.response).selectinload(Response.comment),
-        )
     )
     if filters.unit_ids is not None:
         query = query.where(Case.unit_id.in_(filters.unit_ids))
@@ -172,6 +169,12 @@ def list_cases(
         query = query.where(
             or_(Comment.body.ilike(pattern, escape="\\"), Case.reply.ilike(pattern, escape="\\"))
         )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    query = query.options(
+        selectinload(Case.unit),
+        selectinload(Case.assignee),
+        selectinload(Case.response).selectinload(Response.comment),
+    )
     key, descending = _sort_key(filters.sort)
     if cursor:
         value, case_id = _decode_cursor(cursor, filters.sort)
@@ -187,7 +190,7 @@ def list_cases(
         last = rows[-1]
         stamp = last.due_at if filters.sort == "due" else last.created_at
         next_cursor = f"{stamp.timestamp():.6f}_{last.id}"
-    return CasePage(rows, next_cursor)
+    return CasePage(rows, next_cursor, total)
 
 
 def _sort_key(sort: str) -> tuple[InstrumentedAttribute[datetime], bool]:
