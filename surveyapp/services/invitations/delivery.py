@@ -198,10 +198,10 @@ def deliver(
         if settings.configured(c) and (email if c is InvitationChannel.EMAIL else phone)
     ]
     if not (phone or email) and (dossier.phone or dossier.email):
-        return _record(invitation, InvitationStatus.OPTED_OUT, None, None, now)
+        return record(invitation, InvitationStatus.OPTED_OUT, None, None, now)
     if not usable:
         reason = "không có kênh gửi phù hợp (chưa cấu hình, hoặc thiếu liên hệ)"
-        return _record(invitation, InvitationStatus.FAILED, None, reason, now)
+        return record(invitation, InvitationStatus.FAILED, None, reason, now)
     code = short_code(settings.secret_key, invitation.id)
     message = channels.Message(
         dossier_code=dossier.code,
@@ -238,16 +238,16 @@ def attempt(
             continue
         except channels.Transient as error:
             if row.attempts >= settings.max_attempts:
-                return _record(row, InvitationStatus.FAILED, channel, error.reason, now)
+                return record(row, InvitationStatus.FAILED, channel, error.reason, now)
             wait = settings.retry * (2 ** (row.attempts - 1))
             row.due_at = next_allowed(now + wait, settings.quiet, settings.timezone)
-            return _record(row, InvitationStatus.QUEUED, channel, error.reason, now)
+            return record(row, InvitationStatus.QUEUED, channel, error.reason, now)
         row.sent_at = now
-        return _record(row, InvitationStatus.SENT, channel, None, now)
-    return _record(row, InvitationStatus.FAILED, row.channel, last_error, now)
+        return record(row, InvitationStatus.SENT, channel, None, now)
+    return record(row, InvitationStatus.FAILED, row.channel, last_error, now)
 
 
-def _record(
+def record(
     invitation: Invitation | RaterLink,
     status: InvitationStatus,
     channel: InvitationChannel | None,
@@ -272,7 +272,7 @@ def opt_out(session: Session, invitation: Invitation, now: datetime) -> int:
     known = set(session.scalars(select(OptOut.digest).where(OptOut.digest.in_(digests))))
     session.add_all(OptOut(digest=d, created_at=now) for d in digests if d not in known)
     if invitation.status is InvitationStatus.QUEUED:
-        _record(invitation, InvitationStatus.OPTED_OUT, invitation.channel, None, now)
+        record(invitation, InvitationStatus.OPTED_OUT, invitation.channel, None, now)
     session.flush()
     return len([d for d in digests if d not in known])
 

@@ -231,19 +231,15 @@ def deliver(
     person = link.respondent
     survey = link.group.round
     if person is None or link.token is None or link.used or survey.is_closed:
-        link.status, link.updated_at = InvitationStatus.FAILED, now
-        link.error = "đã trả lời hoặc đợt đã kết thúc"
-        return delivery.Sent(InvitationStatus.FAILED, link.channel, link.error)
+        reason = "đã trả lời hoặc đợt đã kết thúc"
+        return delivery.record(link, InvitationStatus.FAILED, link.channel, reason, now)
     if local_date(now, settings.timezone) > survey.ends_on:
-        link.status, link.error, link.updated_at = InvitationStatus.FAILED, "quá hạn đợt", now
-        return delivery.Sent(InvitationStatus.FAILED, link.channel, link.error)
+        return delivery.record(link, InvitationStatus.FAILED, link.channel, "quá hạn đợt", now)
     email = person.contact if person.channel is InvitationChannel.EMAIL else None
     phone = None if email else person.contact
-    usable = [person.channel] if settings.configured(person.channel) else []
-    if not usable:
-        link.status, link.updated_at = InvitationStatus.FAILED, now
-        link.error = f"kênh {person.channel.value} chưa được cấu hình"
-        return delivery.Sent(InvitationStatus.FAILED, None, link.error)
+    if not settings.configured(person.channel):
+        reason = f"kênh {person.channel.value} chưa được cấu hình"
+        return delivery.record(link, InvitationStatus.FAILED, link.channel, reason, now)
     return delivery.attempt(
-        outbox, settings, link, usable, phone, email, message_of(link, settings), now
+        outbox, settings, link, [person.channel], phone, email, message_of(link, settings), now
     )

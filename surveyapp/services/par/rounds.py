@@ -21,11 +21,15 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from surveyapp.models import (
+    Answer,
+    Instrument,
     InvitationChannel,
     InvitationStatus,
     RaterLink,
     Respondent,
     RespondentGroup,
+    Response,
+    ResponseStatus,
     SurveyRound,
     Unit,
     UnitLevel,
@@ -195,8 +199,6 @@ def _check_quota_units(session: Session, province: Unit, group: GroupIn) -> None
 
 
 def _group_in_use(session: Session, group_id: int) -> bool:
-    from surveyapp.models import Response  # noqa: PLC0415 - one query, kept beside its use
-
     links = select(RaterLink.id).where(RaterLink.group_id == group_id).limit(1)
     answers = select(Response.id).where(Response.group_id == group_id).limit(1)
     return session.scalar(links) is not None or session.scalar(answers) is not None
@@ -605,8 +607,6 @@ def progress(session: Session, scope: Scope, code: str) -> list[Progress]:
     """Every unit a group of the round rates (by level), with its quota, the links sent and the
     answers, ordered by unit and group. Answers are counted from the responses, so they stay
     right after the list is erased."""
-    from surveyapp.models import Response, ResponseStatus  # noqa: PLC0415
-
     survey = get_round(session, scope, code)
     levels = {level for g in survey.groups for level in g.rates}
     units = [
@@ -665,8 +665,6 @@ def group_counts(
 ) -> Mapping[str, Mapping[int, dict[int, dict[int, int]]]]:
     """Answer counts of the province's respondent groups in the period, by group code, unit
     (a merged unit's predecessors pooled into it), item and level, for one instrument code."""
-    from surveyapp.models import Answer, Instrument, Response, ResponseStatus  # noqa: PLC0415
-
     owner = {unit_id: unit_id for unit_id in unit_ids}
     for unit_id, before in lineage.predecessor_ids(session, unit_ids).items():
         owner.update(dict.fromkeys(before, unit_id))

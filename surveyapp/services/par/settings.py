@@ -18,7 +18,7 @@ from pydantic import Field, StringConstraints, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from surveyapp.models import ParScheme, UnitLevel
+from surveyapp.models import ParScheme, RespondentGroup, SurveyRound, UnitLevel
 from surveyapp.services import audit
 from surveyapp.services.access import Permission, Scope, get_visible_unit
 from surveyapp.services.errors import N_, Conflict, InvalidInput, NotFound, ServiceError
@@ -302,8 +302,6 @@ def _check_sources(session: Session, province_id: int, scheme_in: SchemeIn) -> N
     """Each criterion's source is an index of its instrument (an item, too, for a group
     criterion), its answer levels on the instrument's scale, and its groups those of the
     province's rounds of that year (when it has any)."""
-    from surveyapp.models import RespondentGroup, SurveyRound  # noqa: PLC0415
-
     rounds_groups = set(
         session.scalars(
             select(RespondentGroup.code)
