@@ -546,7 +546,12 @@ def qr_command(counter_code: str, out: str, kiosk: bool) -> None:
         url = units.survey_url(
             current_app.config["BASE_URL"], counter.active_token.token, kiosk=kiosk
         )
-        poster = qr.Poster(url=url, unit_name=counter.unit.name, counter_name=counter.name)
+        poster = qr.Poster(
+            url=url,
+            unit_name=counter.unit.name,
+            counter_name=counter.name,
+            status_url=units.status_url(current_app.config["BASE_URL"]),
+        )
     try:
         Path(out).write_bytes(qr.render(kind, poster))
     except ServiceError as error:

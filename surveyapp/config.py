@@ -71,6 +71,10 @@ DEFAULTS: dict[str, Any] = {
     # Feedback inbox: a comment, or an element item answered 1..CASE_LOW_RATING_MAX, opens a case.
     "CASE_LOW_RATING_MAX": 2,
     "CASE_DUE_WORKING_DAYS": 10,
+    # A plain compliment, and an anonymous low rating without text (no contact, no dossier),
+    # are kept and counted but open no case unless these say so (services.feedback.triage).
+    "CASE_OPEN_COMPLIMENTS": False,
+    "CASE_OPEN_ANONYMOUS_LOW": False,
     "CASE_HOLIDAYS": (),  # public holidays (ISO dates) skipped when counting working days
     # Officials' sign-in.
     "LOGIN_MAX_FAILURES": 5,

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
+    DDL,
     JSON,
     BigInteger,
     DateTime,
@@ -21,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+from unidecode import unidecode
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -104,6 +106,8 @@ def make_engine(url: str, echo: bool = False) -> Engine:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # SQLite's lower() only folds ASCII; case-insensitive search must fold Vietnamese too.
     dbapi_connection.create_function("lower", 1, _unicode_lower, deterministic=True)
+    # PostgreSQL's unaccent() (the extension, created with the schema): search without diacritics.
+    dbapi_connection.create_function("unaccent", 1, _unaccent, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -113,6 +117,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _unicode_lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
+
+
+def _unaccent(value: Any) -> Any:
+    return unidecode(value) if isinstance(value, str) else value
+
+
+# Searches ignore diacritics through unaccent(): an extension on PostgreSQL (trusted, so the
+# database's owner may create it), a function registered on each SQLite connection.
+event.listen(
+    Base.metadata,
+    "before_create",
+    DDL("CREATE EXTENSION IF NOT EXISTS unaccent").execute_if(dialect="postgresql"),
+)
 
 
 def init_app(app: Flask) -> None:

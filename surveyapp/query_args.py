@@ -89,7 +89,7 @@ def inbox_filters(session: Session, scope: Scope, args: Args) -> cases.CaseFilte
     if args.get("unit"):
         unit_ids = units.subtree_ids(session, get_visible_unit(session, scope, args["unit"][:40]))
     status = None
-    if args.get("status") and args["status"] != "overdue":
+    if args.get("status") and args["status"] not in ("overdue", "open"):
         try:
             status = CaseStatus(args["status"])
         except ValueError:
@@ -110,6 +110,8 @@ def inbox_filters(session: Session, scope: Scope, args: Args) -> cases.CaseFilte
         unit_ids=unit_ids,
         status=status,
         overdue=args.get("status") == "overdue",
+        open_only=args.get("status") == "open",
+        escalated=args.get("escalated") == "1",
         assignee=assignee,
         period=parse_period(args["period"][:40]) if args.get("period") else None,
         element=(args.get("element") or "").strip()[:40] or None,

@@ -130,14 +130,17 @@ def submit_response(
     comment: str | None = None,
     key: str | None = None,
     now: datetime = NOW,
+    contact: str | None = None,
+    rules: Rules | None = None,
 ) -> Response:
     """A citizen's submission through the real service, committed."""
-    rules = Rules(timezone="Asia/Ho_Chi_Minh")
+    rules = rules or Rules(timezone="Asia/Ho_Chi_Minh")
     target = counter_target(session, counter, now, rules.timezone)
     submission = Submission(
         idempotency_key=key or f"key-{secrets.token_hex(8)}",
         answers=answers or full_answers(),
         comment=comment,
+        contact=contact,
     )
     response, _ = accept_submission(
         session, target=target, channel=Channel.QR, submission=submission, now=now, rules=rules

@@ -126,3 +126,81 @@ def test_a_migrated_database_takes_service_centres(empty_database: str) -> None:
             connection.execute(insert, {"code": "X", "level": "hamlet"})
     finally:
         engine.dispose()
+
+
+def test_existing_cases_keep_their_history_under_the_new_triage(empty_database: str) -> None:
+    """Upgrading a database whose inbox holds automatic low-rating cases: an open one with no
+    comment, contact or dossier leaves the inbox (closed, with an audit entry saying why); a
+    comment's case and an answered one are untouched; low ratings are marked for the signal."""
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0e92dd7abb09")
+    engine = sa.create_engine(empty_database)
+    stamp = "'2026-06-01 00:00:00'"
+    statements = [
+        "INSERT INTO units (id, code, name, level, path, is_active, created_at) "
+        f"VALUES (1, 'P', 'Tỉnh', 'province', '/1/', true, {stamp})",
+        "INSERT INTO instruments (id, code, version, name, scale, aggregation, status, "
+        f"source_hash, created_at) VALUES (1, 'I', 1, '{{}}', '{{}}', '{{}}', 'published', 'h', "
+        f"{stamp})",
+        "INSERT INTO instrument_domains (id, instrument_id, code, position, name) "
+        "VALUES (1, 1, 'D', 1, '{}')",
+        "INSERT INTO instrument_elements (id, instrument_id, domain_id, code, position, name) "
+        "VALUES (1, 1, 1, 'E', 1, '{}')",
+        "INSERT INTO instrument_items (id, instrument_id, element_id, code, position, kind, "
+        "section, text, is_required) VALUES (1, 1, 1, 'Q1', 1, 'rating', 'main', '{}', true)",
+    ]
+    for n in (1, 2, 3, 4):
+        statements.append(
+            "INSERT INTO responses (id, receipt_code, idempotency_key, instrument_id, unit_id, "
+            "channel, stream, status, submitted_at, period, locale, is_flagged) VALUES "
+            f"({n}, 'RC{n:06d}', 'k{n}', 1, 1, 'qr', 'general', 'reportable', {stamp}, 202606, "
+            "'vi', false)"
+        )
+        statements.append(
+            "INSERT INTO answers (response_id, item_id, value) "
+            f"VALUES ({n}, 1, {1 if n < 4 else 5})"
+        )
+    statements += [
+        f"INSERT INTO comments (response_id, body, created_at) VALUES (2, 'Chờ lâu', {stamp})",
+        "INSERT INTO cases (id, response_id, unit_id, status, reason, due_at, created_at) VALUES "
+        f"(1, 1, 1, 'new', 'low_rating', {stamp}, {stamp}),"
+        f"(2, 2, 1, 'new', 'both', {stamp}, {stamp})",
+        "INSERT INTO cases (id, response_id, unit_id, status, reason, due_at, reply, replied_at, "
+        f"created_at) VALUES (3, 3, 1, 'answered', 'low_rating', {stamp}, 'Đã xử lý', {stamp}, "
+        f"{stamp})",
+    ]
+    try:
+        with engine.begin() as connection:
+            for statement in statements:
+                connection.execute(sa.text(statement))
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            cases = connection.execute(
+                sa.text(
+                    "SELECT id, status, closed_at IS NOT NULL, handled_at IS NOT NULL "
+                    "FROM cases ORDER BY id"
+                )
+            ).all()
+            trail = connection.execute(
+                sa.text("SELECT entity_id, action FROM audit_log WHERE entity_type = 'case'")
+            ).all()
+            low = (
+                connection.execute(sa.text("SELECT id FROM responses WHERE low_rating ORDER BY id"))
+                .scalars()
+                .all()
+            )
+        assert [tuple(c) for c in cases] == [
+            (1, "closed", True, False),
+            (2, "new", False, False),
+            (3, "answered", False, True),
+        ]
+        assert [tuple(t) for t in trail] == [("1", "case.retire")]
+        assert low == [1, 2, 3]
+        with engine.begin() as connection:
+            connection.execute(sa.text("UPDATE cases SET status = 'resolved' WHERE id = 3"))
+        command.downgrade(config, "0e92dd7abb09")
+        with engine.connect() as connection:
+            back = connection.execute(sa.text("SELECT status FROM cases WHERE id = 3")).scalar_one()
+        assert back == "closed"
+    finally:
+        engine.dispose()

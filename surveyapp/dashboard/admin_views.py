@@ -93,7 +93,8 @@ def counter_qr(code: str, ext: str) -> ResponseReturnValue:
         abort(404)
     kiosk = request.args.get("kiosk") == "1"
     url = units.survey_url(current_app.config["BASE_URL"], token.token, kiosk=kiosk)
-    body = qr.render(ext, qr.Poster(url, counter.unit.name, counter.name))
+    status = units.status_url(current_app.config["BASE_URL"])
+    body = qr.render(ext, qr.Poster(url, counter.unit.name, counter.name, status))
     mimetype = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}[ext]
     name = f"qr-{counter.code}{'-kiosk' if kiosk else ''}.{ext}"
     response = FlaskResponse(body, mimetype=mimetype)

@@ -54,6 +54,44 @@ def sentence(entry: HistoryEntry) -> str:
         )
     if entry.action == "case.note":
         return gettext("%(who)s ghi chú: “%(text)s”", who=who, text=_quote(after.get("note")))
+    if entry.action == "case.transfer":
+        return gettext(
+            "%(who)s chuyển phản ánh từ %(old)s đến %(new)s: “%(text)s”",
+            who=who,
+            old=before.get("unit_name") or before.get("unit"),
+            new=after.get("unit_name") or after.get("unit"),
+            text=_quote(after.get("reason")),
+        )
+    if entry.action == "case.merge":
+        return gettext(
+            "%(who)s gộp phản ánh này vào phản ánh #%(n)s (trùng nội dung).",
+            who=who,
+            n=after.get("merged_into", "?"),
+        )
+    if entry.action == "case.merged":
+        return gettext(
+            "%(who)s gộp phản ánh trùng #%(n)s vào phản ánh này.", who=who, n=after.get("duplicate")
+        )
+    if entry.action in ("case.verdict", "case.reopen", "case.escalate"):
+        said = (
+            gettext("Người dân hài lòng với kết quả xử lý.")
+            if after.get("verdict") == "satisfied"
+            else gettext("Người dân không hài lòng với kết quả xử lý.")
+        )
+        if after.get("late"):
+            said += " " + gettext("Người dân cho rằng trả lời trễ hạn.")
+        if entry.action == "case.reopen":
+            said += " " + gettext("Phản ánh được mở lại.")
+        if entry.action == "case.escalate":
+            said += " " + gettext(
+                "Phản ánh được chuyển lên %(unit)s.", unit=after.get("escalated_to") or "—"
+            )
+        return said
+    if entry.action == "case.retire":
+        return gettext(
+            "Hệ thống đóng phản ánh: đánh giá thấp ẩn danh, không kèm ý kiến, được tính vào tín "
+            "hiệu đánh giá thấp của đơn vị thay vì hộp thư."
+        )
     return gettext("%(who)s: %(action)s", who=who, action=entry.action)
 
 

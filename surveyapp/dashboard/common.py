@@ -19,9 +19,10 @@ from surveyapp.dashboard.labels import (
     LEVEL_LABELS,
     RESPONSE_STATUS_LABELS,
     ROLE_LABELS,
+    VERDICT_LABELS,
 )
 from surveyapp.db import get_session
-from surveyapp.models import CaseStatus, ResponseStatus, Role, UnitLevel
+from surveyapp.models import CaseStatus, ResponseStatus, Role, UnitLevel, Verdict
 from surveyapp.services.access import (
     Permission,
     Scope,
@@ -67,6 +68,7 @@ def helpers() -> dict[str, Any]:
         "role_label": lambda role: ROLE_LABELS[Role(role)],
         "level_label": lambda level: LEVEL_LABELS[UnitLevel(level)],
         "status_label": lambda status: CASE_STATUS_LABELS[CaseStatus(status)],
+        "verdict_label": lambda verdict: VERDICT_LABELS[Verdict(verdict)],
         "response_status_label": lambda s: RESPONSE_STATUS_LABELS[ResponseStatus(s)],
         "flag_label": lambda reason: FLAG_LABELS.get(reason or "", reason),
         "mask": cases.mask_personal_data,

@@ -45,6 +45,20 @@ class StatusForm(FlaskForm):
     status = SelectField(_l("Trạng thái"), validators=[InputRequired(REQUIRED)])
 
 
+class TransferForm(FlaskForm):
+    unit = SelectField(_l("Chuyển đến đơn vị"), validators=[InputRequired(REQUIRED)])
+    reason = TextAreaField(
+        _l("Lý do chuyển"), validators=[InputRequired(REQUIRED), Length(max=4000)]
+    )
+
+
+class MergeForm(FlaskForm):
+    into = IntegerField(
+        _l("Gộp vào phản ánh số"),
+        validators=[InputRequired(REQUIRED), NumberRange(min=1, max=2**31 - 1)],
+    )
+
+
 class CounterForm(FlaskForm):
     unit = SelectField(_l("Đơn vị"), validators=[InputRequired(REQUIRED)])
     code = StringField(

@@ -15,6 +15,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
+from flask_login import current_user
 
 from surveyapp.clock import now
 from surveyapp.dashboard import bp, case_history
@@ -27,9 +28,11 @@ from surveyapp.dashboard.common import (
 )
 from surveyapp.dashboard.forms import (
     AssignForm,
+    MergeForm,
     NoteForm,
     ReplyForm,
     StatusForm,
+    TransferForm,
 )
 from surveyapp.dashboard.labels import CASE_STATUS_LABELS
 from surveyapp.db import get_session
@@ -39,6 +42,7 @@ from surveyapp.security import local_target
 from surveyapp.services.access import (
     Permission,
     get_visible_unit,
+    transfer_targets,
     visible_units,
 )
 from surveyapp.services.accounts import officials
@@ -53,10 +57,15 @@ from surveyapp.services.validation import parse_id
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    open_count, overdue = cases.count_open(get_session(), scope(), now())
-    units_seen = visible_units(get_session(), scope())
+    db = get_session()
+    open_count, overdue = cases.count_open(db, scope(), now())
+    units_seen = visible_units(db, scope())
     return render_template(
-        "dashboard/index.html", open_count=open_count, overdue=overdue, units=units_seen
+        "dashboard/index.html",
+        open_count=open_count,
+        overdue=overdue,
+        overdue_units=cases.overdue_by_unit(db, scope(), now()) if len(units_seen) > 1 else [],
+        units=units_seen,
     )
 
 
@@ -80,7 +89,14 @@ def inbox() -> ResponseReturnValue:
             users=[],
         ), 400
     args = {k: v for k, v in request.args.items() if k != "after" and v}
-    users = officials.list_users(db, scope()) if scope().can(Permission.HANDLE_CASES) else []
+    users, assignable = [], []
+    if scope().can(Permission.HANDLE_CASES):
+        users = officials.list_users(db, scope())
+        # The bulk list offers the officials of the filtered unit (or the reader's own).
+        unit = get_visible_unit(db, scope(), args["unit"][:40]) if args.get("unit") else None
+        unit_id = unit.id if unit else current_user.unit_id
+        if unit_id is not None:
+            assignable = cases.assignable_users(db, unit_id)
     return render_template(
         "dashboard/inbox.html",
         page=page,
@@ -88,6 +104,7 @@ def inbox() -> ResponseReturnValue:
         args=args,
         units=visible_units(db, scope()),
         users=users,
+        assignable=assignable,
         statuses=list(CaseStatus),
     )
 
@@ -118,11 +135,18 @@ def _case_forms(case: Any) -> dict[str, Any]:
     ]
     status = StatusForm(prefix="status")
     status.status.choices = [(s.value, str(CASE_STATUS_LABELS[s])) for s in CaseStatus]
+    transfer = TransferForm(prefix="transfer")
+    transfer.unit.choices = [("", "—")] + [
+        (u.code, f"{u.code} — {u.name}")
+        for u in transfer_targets(get_session(), scope(), case.unit_id)
+    ]
     return {
         "assign": assign,
         "status": status,
         "note": NoteForm(prefix="note"),
         "reply": ReplyForm(prefix="reply"),
+        "transfer": transfer,
+        "merge": MergeForm(prefix="merge"),
     }
 
 
@@ -160,6 +184,21 @@ def show_case(case_id: int) -> ResponseReturnValue:
                 ok = commit_or_form_error(
                     form, lambda: cases.reply(db, scope(), case, form.reply.data, moment)
                 )
+            elif action == "merge":
+                ok = commit_or_form_error(
+                    form, lambda: cases.merge(db, scope(), case, form.into.data, moment)
+                )
+            elif action == "transfer":
+                target = form.unit.data
+                if commit_or_form_error(
+                    form,
+                    lambda: cases.transfer(db, scope(), case, target, form.reason.data, moment),
+                ):
+                    flash(
+                        gettext("Đã chuyển phản ánh #%(n)s đến %(unit)s.", n=case_id, unit=target),
+                        "success",
+                    )
+                    return redirect(url_for("dashboard.inbox"), 303)
         elif form is None:
             abort(400)
         if ok:
@@ -182,6 +221,9 @@ def show_case(case_id: int) -> ResponseReturnValue:
         ],
         instrument=view,
         history=case_history.lines(cases.case_history(db, scope(), case)),
+        dossier_code=cases.dossier_code(db, case),
+        merged_visible=case.merged_into_id is not None
+        and cases.is_visible(db, scope(), case.merged_into_id),
         moment=now(),
         response_statuses=moderation.SETTABLE,
     ), code

@@ -13,6 +13,7 @@ from surveyapp.models import (
     Role,
     Stream,
     UnitLevel,
+    Verdict,
 )
 from surveyapp.models.job import JobStatus
 
@@ -29,7 +30,14 @@ CASE_STATUS_LABELS = {
     CaseStatus.ASSIGNED: lazy_gettext("Đã giao"),
     CaseStatus.IN_PROGRESS: lazy_gettext("Đang xử lý"),
     CaseStatus.ANSWERED: lazy_gettext("Đã trả lời"),
+    CaseStatus.RESOLVED: lazy_gettext("Đã giải quyết"),
     CaseStatus.CLOSED: lazy_gettext("Đã đóng"),
+}
+
+
+VERDICT_LABELS = {
+    Verdict.SATISFIED: lazy_gettext("Hài lòng với kết quả xử lý"),
+    Verdict.UNSATISFIED: lazy_gettext("Không hài lòng với kết quả xử lý"),
 }
 
 

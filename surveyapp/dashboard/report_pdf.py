@@ -183,7 +183,8 @@ def report_pdf(data: ReportFigures) -> bytes:
     story.append(
         p(
             f"Số ý kiến bằng văn bản: {data.comment_count}. Phản ánh (ý kiến và đánh giá "
-            f"thấp) theo trạng thái xử lý: {cases}."
+            f"thấp) theo trạng thái xử lý: {cases}. Đánh giá thấp ẩn danh, không kèm ý kiến "
+            f"(không mở phản ánh): {view.low_signal}."
         )
     )
     for c in view.comments:

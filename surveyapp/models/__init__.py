@@ -2,7 +2,14 @@
 
 from surveyapp.models.audit import AuditEntry
 from surveyapp.models.campaign import Campaign, campaign_units
-from surveyapp.models.case import OPEN_STATUSES, Case, CaseNote, CaseStatus
+from surveyapp.models.case import (
+    OPEN_STATUSES,
+    REPLIED_STATUSES,
+    Case,
+    CaseNote,
+    CaseStatus,
+    Verdict,
+)
 from surveyapp.models.catalog import CatalogueAlias, Dossier, Procedure, ServiceField, Staff
 from surveyapp.models.enums import (
     Channel,
@@ -44,6 +51,7 @@ __all__ = [
     "Case",
     "CaseNote",
     "CaseStatus",
+    "Verdict",
     "Channel",
     "Comment",
     "Counter",
@@ -59,6 +67,7 @@ __all__ = [
     "InvitationChannel",
     "InvitationStatus",
     "OPEN_STATUSES",
+    "REPLIED_STATUSES",
     "OptOut",
     "ParScheme",
     "RaterLink",

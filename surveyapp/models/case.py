@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from surveyapp.db import Base, BigId, utcnow
@@ -16,14 +16,28 @@ from surveyapp.models.user import User
 
 
 class CaseStatus(enum.StrEnum):
+    """A case's life: open (new, assigned, in progress) until a reply is published (answered);
+    resolved once the matter is settled (the official says so, or the citizen is satisfied);
+    closed: archived, or ended without handling (a duplicate merged into another case)."""
+
     NEW = "new"
     ASSIGNED = "assigned"
     IN_PROGRESS = "in_progress"
     ANSWERED = "answered"
+    RESOLVED = "resolved"
     CLOSED = "closed"
 
 
 OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.ASSIGNED, CaseStatus.IN_PROGRESS)
+# Statuses the citizen sees a reply in, and may give a verdict on it.
+REPLIED_STATUSES = (CaseStatus.ANSWERED, CaseStatus.RESOLVED, CaseStatus.CLOSED)
+
+
+class Verdict(enum.StrEnum):
+    """The citizen's word on the reply (at /tra-cuu)."""
+
+    SATISFIED = "satisfied"
+    UNSATISFIED = "unsatisfied"
 
 
 class Case(Base):
@@ -44,7 +58,7 @@ class Case(Base):
     )
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"))
     status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus), default=CaseStatus.NEW)
-    # comment | low_rating | both
+    # comment | low_rating | both (what opened it; see services.feedback.triage)
     reason: Mapped[str] = mapped_column(String(20))
     # Lowest element a low rating was about, for the element filter.
     element_code: Mapped[str | None] = mapped_column(String(40))
@@ -57,9 +71,31 @@ class Case(Base):
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime | None]
+    # First time the case was handled (a reply published, or resolved): on time if <= due_at.
+    handled_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    # The unit that passed the case on (the citizen's matter was another agency's).
+    transferred_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("units.id", ondelete="SET NULL")
+    )
+    # A duplicate: closed, and the citizen reads the reply of the case it was merged into.
+    merged_into_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )
+    # The citizen's latest verdict on the reply; unsatisfied reopens once, then escalates.
+    verdict: Mapped[Verdict | None] = mapped_column(str_enum(Verdict))
+    verdict_late: Mapped[bool] = mapped_column(default=False, server_default=false())
+    verdict_at: Mapped[datetime | None]
+    reopen_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    escalated_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("units.id", ondelete="SET NULL"), index=True
+    )
+    escalated_at: Mapped[datetime | None]
 
     response: Mapped[Response] = relationship()
-    unit: Mapped[Unit] = relationship()
+    unit: Mapped[Unit] = relationship(foreign_keys=[unit_id])
+    transferred_from: Mapped[Unit | None] = relationship(foreign_keys=[transferred_from_id])
+    escalated_to: Mapped[Unit | None] = relationship(foreign_keys=[escalated_to_id])
     assignee: Mapped[User | None] = relationship()
     notes: Mapped[list[CaseNote]] = relationship(
         back_populates="case", order_by="CaseNote.created_at", cascade="all, delete-orphan"

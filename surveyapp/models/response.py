@@ -67,6 +67,9 @@ class Response(Base):
     # services.anomalies); an official may clear the flag, or mark the response spam.
     is_flagged: Mapped[bool] = mapped_column(default=False, server_default=false())
     flag_reason: Mapped[str | None] = mapped_column(String(40))
+    # An element item answered low (1..CASE_LOW_RATING_MAX): the unit's low-rating signal, case
+    # or not (an anonymous low rating without text opens none).
+    low_rating: Mapped[bool] = mapped_column(default=False, server_default=false())
     # An answer of a PAR-survey respondent group (services.par.rounds): never in the SIPAS
     # figures or their rollup, and never linked to the respondent.
     group_id: Mapped[int | None] = mapped_column(
@@ -117,6 +120,9 @@ class Comment(Base):
     body: Mapped[str] = mapped_column(Text)
     contact: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # What the triage made of it: feedback (a case), compliment (kept, shown, not handled) or
+    # empty ("không có ý kiến"). See services.feedback.triage.
+    kind: Mapped[str] = mapped_column(String(12), default="feedback", server_default="feedback")
 
     response: Mapped[Response] = relationship(back_populates="comment")
 

@@ -10,7 +10,8 @@ from typing import Any, Protocol
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, HiddenField, RadioField, StringField, TextAreaField
+from wtforms import BooleanField, Field, HiddenField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp
 
 from surveyapp.caching import Caches
@@ -141,3 +142,18 @@ def posted_answers(
             continue
         answers[code] = value if code in form_class.text_codes else to_int(value)
     return answers
+
+
+class VerdictForm(FlaskForm):
+    """The citizen's word on a published reply, at /tra-cuu with their receipt code."""
+
+    code = HiddenField(validators=[InputRequired(), Length(min=8, max=20)])
+    verdict = RadioField(
+        _l("Bạn có hài lòng với kết quả xử lý không?"),
+        choices=[
+            SelectChoice("satisfied", _l("Hài lòng với kết quả xử lý")),
+            SelectChoice("unsatisfied", _l("Không hài lòng với kết quả xử lý")),
+        ],
+        validators=[InputRequired(_l("Vui lòng chọn một câu trả lời."))],
+    )
+    late = BooleanField(_l("Trả lời trễ hạn"))

@@ -10,6 +10,7 @@ from typing import Any
 from flask import (
     abort,
     current_app,
+    flash,
     jsonify,
     redirect,
     render_template,
@@ -27,17 +28,18 @@ from surveyapp.clock import now as clock_now
 from surveyapp.db import get_session
 from surveyapp.extensions import csrf, limiter
 from surveyapp.limits import client_key, counter_key, ip_key
-from surveyapp.models import Channel
+from surveyapp.models import Channel, Verdict
 from surveyapp.public import bp
 from surveyapp.public.forms import (
     KEY_PATTERN,
     SurveyFormBase,
+    VerdictForm,
     field_name,
     posted_answers,
     survey_form_class,
 )
 from surveyapp.services.collection import submissions, targets
-from surveyapp.services.errors import N_, InvalidInput, NotFound
+from surveyapp.services.errors import N_, Conflict, InvalidInput, NotFound
 from surveyapp.services.feedback import cases
 from surveyapp.services.instruments.snapshots import InstrumentView
 from surveyapp.services.invitations import delivery
@@ -365,17 +367,45 @@ def dossier_thanks(token: str) -> ResponseReturnValue:
     return _thanks(token)
 
 
-@bp.get("/tra-cuu")
+@bp.route("/tra-cuu", methods=["GET", "POST"])
+@limiter.limit(_configured("SUBMIT_LIMIT_CLIENT"), key_func=client_key, methods=["POST"])
+@limiter.limit(_configured("SUBMIT_LIMIT_IP"), key_func=ip_key, methods=["POST"])
 def status() -> ResponseReturnValue:
-    """A citizen looks up the handling of their comment with the receipt code."""
-    code = (request.args.get("code") or "").strip()
+    """A citizen looks up the handling of their comment with the receipt code, and once a reply
+    is published says whether they are satisfied with it."""
+    db = get_session()
+    form = VerdictForm()
+    code = (request.args.get("code") or form.code.data or "").strip()
     result, error, status_code = None, None, 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                cases.give_verdict(
+                    db,
+                    code,
+                    Verdict(form.verdict.data),
+                    bool(form.late.data),
+                    clock_now(),
+                    rules().case_policy(),
+                )
+            except (NotFound, Conflict) as refused:
+                db.rollback()
+                error, status_code = refused.render(gettext), refused.status_code
+            else:
+                db.commit()
+                flash(gettext("Cảm ơn bạn đã cho biết ý kiến về kết quả xử lý."), "success")
+                return redirect(url_for("public.status", code=code), 303)
+        else:
+            status_code = 400 if "csrf_token" in form.errors or "code" in form.errors else 422
     if code:
         try:
-            result = cases.status_for_receipt(get_session(), code)
+            result = cases.status_for_receipt(db, code)
         except NotFound as missing:
             error, status_code = missing.render(gettext), 404
-    return render_template("public/status.html", code=code, result=result, error=error), status_code
+    form.code.data = code
+    return render_template(
+        "public/status.html", code=code, result=result, error=error, form=form
+    ), status_code
 
 
 @bp.route("/")

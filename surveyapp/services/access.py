@@ -152,3 +152,36 @@ def get_visible_unit(session: Session, scope: Scope, code: str) -> Unit:
     if unit is None or not scope.covers(unit.id):
         raise NotFound(N_("Không tìm thấy đơn vị %(code)s."), code=code)
     return unit
+
+
+def transfer_target(session: Session, scope: Scope, source_unit_id: int, code: str) -> Unit:
+    """The unit a case of ``source_unit_id`` (in scope) may be passed to: any other active unit
+    of the same province, in the scope or not (the matter is another agency's). The case then
+    leaves the sender's scope."""
+    scope.require_unit(source_unit_id)
+    source = session.get_one(Unit, source_unit_id)
+    target = session.scalar(select(Unit).where(Unit.code == code))
+    province = source.path.strip("/").split("/")[0]
+    if target is None or not target.is_active or target.path.strip("/").split("/")[0] != province:
+        raise InvalidInput(
+            N_("Không có đơn vị %(code)s đang hoạt động trong tỉnh để chuyển đến."),
+            field="unit",
+            code=code,
+        )
+    if target.id == source.id:
+        raise InvalidInput(N_("Phản ánh đã thuộc đơn vị này."), field="unit")
+    return target
+
+
+def transfer_targets(session: Session, scope: Scope, source_unit_id: int) -> list[Unit]:
+    """The active units of the province a case of ``source_unit_id`` may be passed to."""
+    scope.require_unit(source_unit_id)
+    source = session.get_one(Unit, source_unit_id)
+    province = "/" + source.path.strip("/").split("/")[0] + "/"
+    return list(
+        session.scalars(
+            select(Unit)
+            .where(Unit.path.startswith(province), Unit.is_active.is_(True), Unit.id != source.id)
+            .order_by(Unit.path)
+        )
+    )

@@ -221,3 +221,54 @@ def test_the_dossier_and_par_pages_fit_a_phone(
     assert "dòng 3: không có đơn vị 'NOPE'" in page.inner_text("main")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     context.close()
+
+
+def test_the_citizens_verdict_reopens_the_case(
+    browser: Any, live_url: str, session: Session
+) -> None:
+    """On a phone without JavaScript, the citizen reads the reply, says "Không hài lòng" (found
+    by its label, as a screen reader would), and the case is back in the official's inbox."""
+    world = build_world(session)
+    response = submit_response(
+        session, world["counters"]["P.D1"], comment="Cán bộ hẹn trả kết quả nhưng không gọi lại."
+    )
+    official = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = official.new_page()
+    sign_in(page, f"{live_url}/dashboard/inbox", "manager@x.vn")
+    page.click("text=Cán bộ hẹn trả kết quả")
+    page.wait_for_url("**/dashboard/cases/*")
+    case_url = page.url
+    page.fill("#reply-reply", "Đơn vị đã nhắc nhở cán bộ và sẽ gọi lại trong ngày.")
+    page.click("text=Gửi trả lời")
+    page.wait_for_selector("h1:has-text('Đã trả lời')")
+
+    phone = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False)
+    citizen = phone.new_page()
+    citizen.goto(f"{live_url}/")
+    citizen.click("text=Tra cứu kết quả xử lý")
+    citizen.fill("#code", response.receipt_code)
+    citizen.click("button:has-text('Tra cứu')")
+    assert "Đơn vị đã nhắc nhở cán bộ" in citizen.content()
+    citizen.click("button:has-text('Gửi ý kiến')")  # nothing chosen: told so, on the page
+    assert "Vui lòng chọn một câu trả lời." in citizen.content()
+    citizen.get_by_label("Không hài lòng với kết quả xử lý").check()
+    citizen.get_by_label("Trả lời trễ hạn").check()
+    citizen.click("button:has-text('Gửi ý kiến')")
+    citizen.wait_for_selector("text=Cảm ơn bạn đã cho biết ý kiến về kết quả xử lý.")
+    assert "Ý kiến của bạn đang được xử lý lại." in citizen.content()
+    save_screenshot(citizen, "status-verdict-reopened-phone")
+    phone.close()
+
+    page.goto(case_url)
+    heading = page.locator("h1").inner_text()
+    assert "Đang xử lý" in heading
+    text = page.content()
+    assert "Đã mở lại 1 lần do người dân không hài lòng" in text
+    assert "Người dân không hài lòng với kết quả xử lý. Người dân cho rằng trả lời trễ hạn." in text
+    save_screenshot(page, "dashboard-case-reopened")
+    official.close()
+    session.expire_all()
+    case = session.scalars(select(Case)).one()
+    assert case.status is CaseStatus.IN_PROGRESS
+    assert case.reopen_count == 1
+    assert case.verdict_late

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -9,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveyapp.models import AuditEntry, Case, CaseStatus, Counter, CounterToken, User
-from tests.conftest import AuthActions
-from tests.factories import build_world, submit_response
+from tests.conftest import NOW, AuthActions
+from tests.factories import build_world, full_answers, submit_response
 
 
 @pytest.fixture
@@ -73,6 +76,111 @@ def test_manager_handles_a_case_end_to_end(app: Flask, world: dict, session: Ses
     text = status.get_data(as_text=True)
     assert "Chúng tôi đã bố trí thêm cán bộ." in text
     assert "Đã gọi lại" not in text
+
+
+def test_transfer_merge_and_the_inbox_columns(app: Flask, world: dict, session: Session) -> None:
+    """The inbox names the low element, the counter and the channel; a case is passed on to
+    another agency (it leaves the sender's inbox) and a duplicate is merged; the home page
+    breaks overdue cases down by unit."""
+    counter = world["counters"]["P.D1"]
+    low = full_answers(4) | {"S15": 1}
+    submit_response(session, counter, low, comment="Đường vào bị ngập")
+    submit_response(session, counter, comment="Máy lấy số hỏng")
+    submit_response(session, counter, comment="Máy lấy số không chạy")
+    first, second, third = session.scalars(select(Case.id).order_by(Case.id)).all()
+    auth = signed_in(app, "manager@x.vn")
+    inbox = auth.client.get("/dashboard/inbox").get_data(as_text=True)
+    assert "Thấp nhất: Tiếp cận dịch vụ" in inbox  # the element's name, not "TC"
+    assert "Mã QR tại quầy" in inbox
+    assert counter.name in inbox
+    url = f"/dashboard/cases/{first}"
+    token = auth.csrf(url)
+    page = auth.client.get(url).get_data(as_text=True)
+    assert 'value="P.D2"' in page
+    assert 'value="P.D1"' not in page
+    refused = auth.client.post(
+        url,
+        data={"action": "transfer", "transfer-csrf_token": token, "transfer-unit": "P.D2"},
+    )
+    assert refused.status_code == 422
+    assert "Vui lòng nhập thông tin này." in refused.get_data(as_text=True)
+    moved = auth.client.post(
+        url,
+        data={
+            "action": "transfer",
+            "transfer-csrf_token": token,
+            "transfer-unit": "P.D2",
+            "transfer-reason": "Đường thuộc huyện D2 quản lý",
+        },
+    )
+    assert moved.status_code == 303
+    assert moved.headers["Location"].endswith("/dashboard/inbox")
+    assert auth.client.get(url).status_code == 404  # no longer the manager's
+    par = signed_in(app, "par@x.vn")
+    history = par.client.get(url).get_data(as_text=True)
+    assert "chuyển phản ánh từ" in history
+    assert "Đường thuộc huyện D2 quản lý" in history
+    merge_url = f"/dashboard/cases/{third}"
+    token = auth.csrf(merge_url)
+    bad = auth.client.post(
+        merge_url, data={"action": "merge", "merge-csrf_token": token, "merge-into": "abc"}
+    )
+    assert bad.status_code == 422
+    merged = auth.client.post(
+        merge_url,
+        data={"action": "merge", "merge-csrf_token": token, "merge-into": str(second)},
+    )
+    assert merged.status_code == 303
+    page = auth.client.get(merge_url).get_data(as_text=True)
+    assert f"gộp phản ánh này vào phản ánh #{second}" in page
+    session.expire_all()
+    assert session.get(Case, third).status is CaseStatus.CLOSED
+    assert "Quá hạn theo đơn vị" not in par.client.get("/dashboard/").get_data(as_text=True)
+    app.config["CLOCK"] = lambda: NOW + timedelta(days=30)
+    par = signed_in(app, "par@x.vn")  # a month later, in a new session
+    home = par.client.get("/dashboard/").get_data(as_text=True)
+    overdue = home[home.index("Quá hạn theo đơn vị") :]
+    # P.D2 has the transferred case, P.D1 the one left open (the merged duplicate is closed).
+    assert "inbox?unit=P.D1&amp;status=overdue" in overdue
+    assert "inbox?unit=P.D2&amp;status=overdue" in overdue
+
+
+def test_the_citizens_verdict_without_javascript(
+    app: Flask, client: FlaskClient, world: dict, session: Session
+) -> None:
+    response = submit_response(session, world["counters"]["P.D1"], comment="Thiếu chỗ gửi xe")
+    case = session.scalars(select(Case)).one()
+    code = response.receipt_code
+    page = client.get(f"/tra-cuu?code={code}").get_data(as_text=True)
+    assert "Gửi ý kiến" not in page  # no reply yet, nothing to judge
+    manager = signed_in(app, "manager@x.vn")
+    url = f"/dashboard/cases/{case.id}"
+    token = manager.csrf(url)
+    manager.client.post(
+        url, data={"action": "reply", "reply-csrf_token": token, "reply-reply": "Đã mở bãi xe."}
+    )
+    page = client.get(f"/tra-cuu?code={code}").get_data(as_text=True)
+    assert "Đã mở bãi xe." in page
+    assert "Gửi ý kiến" in page
+    csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert csrf is not None
+    form = {"csrf_token": csrf.group(1), "code": code}
+    assert client.post("/tra-cuu", data=form | {"verdict": "maybe"}).status_code == 422
+    assert client.post("/tra-cuu", data={"code": code, "verdict": "satisfied"}).status_code == 400
+    unknown = client.post("/tra-cuu", data=form | {"code": "ZZZZZZZZZZ", "verdict": "satisfied"})
+    assert unknown.status_code == 404
+    done = client.post("/tra-cuu", data=form | {"verdict": "satisfied"})
+    assert done.status_code == 303
+    thanked = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "Cảm ơn bạn đã cho biết ý kiến về kết quả xử lý." in thanked
+    assert "Hài lòng với kết quả xử lý</strong>" in thanked
+    again = client.post("/tra-cuu", data=form | {"verdict": "unsatisfied"})
+    assert again.status_code == 409
+    assert "Bạn đã gửi ý kiến về trả lời này." in again.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(Case, case.id).status is CaseStatus.RESOLVED
+    english = client.get(f"/tra-cuu?code={code}&lang=en").get_data(as_text=True)
+    assert "Satisfied with how it was handled" in english
 
 
 def test_receipt_lookup_page(client: FlaskClient, world: dict, session: Session) -> None:

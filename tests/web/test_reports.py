@@ -133,7 +133,10 @@ def test_pdf_report_reads_as_a_report(app: Flask, world: dict, lang: str) -> Non
     assert "66,67" in text
     assert "THỦ TRƯỞNG ĐƠN VỊ" in text
     assert "Số ý kiến bằng văn bản: 1." in text
-    assert "Mới: 5" in text  # four low ratings (level 2) and the comment
+    assert "Mới: 1" in text  # the comment; the four anonymous low ratings (level 2) open none
+    assert "(không mở phản ánh): 4." in text
+    unit_page = auth.client.get("/dashboard/units/P.D1?period=2026&lang=vi").get_data(as_text=True)
+    assert "Tín hiệu đánh giá thấp: 4 phiếu" in unit_page
     assert "Phiếu theo kênh: Mã QR tại quầy: 12." in text
     assert "XẾP HẠNG CÁC ĐƠN VỊ TRỰC THUỘC" in text  # D1 has commune X below it
     assert "Quyết định 1001/QĐ-BNV" in text

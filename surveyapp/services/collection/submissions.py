@@ -35,6 +35,7 @@ from surveyapp.services.collection.anomalies import (
 from surveyapp.services.collection.rollup import add_to_rollup, rollup_keys
 from surveyapp.services.collection.targets import Target
 from surveyapp.services.errors import N_, Conflict, Gone, InvalidInput
+from surveyapp.services.feedback import triage
 from surveyapp.services.feedback.cases import CasePolicy, open_case_if_needed
 from surveyapp.services.instruments.snapshots import InstrumentView, ItemView
 from surveyapp.services.periods import local_date, local_period
@@ -144,6 +145,7 @@ class Rules:
     low_rating_max: int = 2  # an element item answered 1..this opens a feedback case
     case_due_working_days: int = 10
     holidays: tuple[date, ...] = ()
+    case_triage: triage.TriageRule = triage.TriageRule()
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Rules:
@@ -161,6 +163,10 @@ class Rules:
             low_rating_max=config["CASE_LOW_RATING_MAX"],
             case_due_working_days=config["CASE_DUE_WORKING_DAYS"],
             holidays=tuple(date.fromisoformat(d) for d in config["CASE_HOLIDAYS"]),
+            case_triage=triage.TriageRule(
+                open_compliments=config["CASE_OPEN_COMPLIMENTS"],
+                open_anonymous_low=config["CASE_OPEN_ANONYMOUS_LOW"],
+            ),
         )
 
     def case_policy(self) -> CasePolicy:
@@ -213,16 +219,13 @@ def accept_submission(
         if previous is not None:
             if previous.submitted_at + rules.revision_window < now:
                 raise Gone(N_("Hồ sơ này đã được đánh giá và đã hết thời hạn sửa đánh giá."))
+            outcome = triage_submission(instrument, submission, comment, contact, True, rules)
             revised = revise_response(
                 session, previous, instrument, submission, comment, contact, now
             )
+            outcome.apply(revised)
             open_case_if_needed(
-                session,
-                revised,
-                low_elements(instrument, submission.answers, rules),
-                bool(comment),
-                now,
-                rules.case_policy(),
+                session, revised, outcome.reason, outcome.low, now, rules.case_policy()
             )
             return revised, False
     elif submission.dossier_code:
@@ -232,6 +235,9 @@ def accept_submission(
     if target.counter is not None and channel in WATCHED_CHANNELS:
         low = is_low_set(instrument, submission.answers, rules.low_rating_max)
         flag = note_submission(session, target.counter.id, low, now, rules.anomaly)
+    outcome = triage_submission(
+        instrument, submission, comment, contact, dossier is not None, rules
+    )
     response = Response(
         **new_response_values(
             idempotency_key=submission.idempotency_key,
@@ -252,6 +258,7 @@ def accept_submission(
     rows = answer_rows(response, instrument, submission.answers)
     if comment:
         response.comment = Comment(body=comment, contact=contact or None, created_at=now)
+    outcome.apply(response)
     session.add(response)
     session.flush()
     # Answers go in one bulk statement (the hot path); ``response.answers`` loads on access.
@@ -268,13 +275,7 @@ def accept_submission(
         ),
     )
     open_case_if_needed(
-        session,
-        response,
-        low_elements(instrument, submission.answers, rules),
-        bool(comment),
-        now,
-        rules.case_policy(),
-        new_response=True,
+        session, response, outcome.reason, outcome.low, now, rules.case_policy(), new_response=True
     )
     return response, True
 
@@ -292,6 +293,52 @@ def _issued_for(response: Response, target: Target, channel: Channel) -> bool:
         and response.channel == channel
         and (target.dossier is None or response.dossier_id == target.dossier.id)
     )
+
+
+@dataclass(frozen=True)
+class Triage:
+    """What a submission is for the inbox (services.feedback.triage): its low elements, the
+    comment's kind and the reason of the case it opens (None: none)."""
+
+    low: list[str]
+    comment_kind: str
+    reason: str | None
+
+    def apply(self, response: Response) -> None:
+        response.low_rating = bool(self.low)
+        if response.comment is not None:
+            response.comment.kind = self.comment_kind
+
+
+def triage_submission(
+    instrument: InstrumentView,
+    submission: Submission,
+    comment: str,
+    contact: str,
+    of_dossier: bool,
+    rules: Rules,
+) -> Triage:
+    low = low_elements(instrument, submission.answers, rules)
+    kind = triage.EMPTY
+    if comment:
+        kind = triage.comment_kind(comment, not low and ratings_all_top(instrument, submission))
+    reason = triage.opens_case(
+        comment, kind, bool(low), bool(contact) or of_dossier, rules.case_triage
+    )
+    return Triage(low, kind, reason)
+
+
+def ratings_all_top(instrument: InstrumentView, submission: Submission) -> bool:
+    """Every rating given is at the top of the scale (the top two of a scale of five or more)."""
+    low, high = int(instrument.scale["min"]), int(instrument.scale["max"])
+    top = high - 1 if high - low >= 4 else high
+    values = [
+        submission.answers.get(item.code)
+        for item in instrument.items
+        if item.kind is ItemKind.RATING
+    ]
+    given = [v for v in values if isinstance(v, int) and low <= v <= high]
+    return bool(given) and all(v >= top for v in given)
 
 
 def low_elements(

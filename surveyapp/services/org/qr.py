@@ -23,6 +23,7 @@ class Poster:
     url: str
     unit_name: str
     counter_name: str
+    status_url: str = ""  # where the citizen reads the reply to their comment (/tra-cuu)
 
 
 def _code(url: str) -> qrcode.QRCode:  # type: ignore[type-arg]
@@ -95,6 +96,13 @@ def poster_pdf(poster: Poster) -> bytes:
     for step in steps:
         pdf.drawString(20 * mm, y, _fit(step, regular, 12.5, width - 40 * mm))
         y -= 8 * mm
+    if poster.status_url:
+        pdf.setFont(regular, 11)
+        line = (
+            "Đã góp ý? Xem trả lời của cơ quan tại "
+            f"{poster.status_url} với mã tiếp nhận trên trang cảm ơn."
+        )
+        pdf.drawString(20 * mm, y - 4 * mm, _fit(line, regular, 11, width - 40 * mm))
     pdf.setFont(regular, 10)
     pdf.drawCentredString(width / 2, 22 * mm, "Hoặc mở địa chỉ:")
     pdf.setFont(bold, 11)

@@ -167,6 +167,11 @@ def survey_url(base_url: str, token: str, kiosk: bool = False) -> str:
     return f"{base_url}/{'k' if kiosk else 's'}/{token}"
 
 
+def status_url(base_url: str) -> str:
+    """Where a citizen reads the reply to their comment with the receipt code."""
+    return f"{base_url}/tra-cuu"
+
+
 def rotate_token(session: Session, counter: Counter, now: datetime) -> CounterToken:
     """Retire the counter's current token and issue a new one (print a new poster)."""
     for token in counter.tokens:

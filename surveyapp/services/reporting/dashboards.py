@@ -39,6 +39,7 @@ from surveyapp.models import (
 )
 from surveyapp.services.access import Scope
 from surveyapp.services.errors import N_, InvalidInput, NotFound
+from surveyapp.services.feedback import triage
 from surveyapp.services.instruments.snapshots import InstrumentView, instrument_view
 from surveyapp.services.org import lineage, units
 from surveyapp.services.periods import Period, months_of, previous_period, trailing_months
@@ -136,6 +137,7 @@ class CommentRow:
     submitted_at: datetime
     unit_name: str
     case_id: int | None
+    kind: str = "feedback"  # or compliment (services.feedback.triage)
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,8 @@ class UnitDashboard:
     progress: list[Progress]
     comments: list[CommentRow]
     flagged: int  # responses counted here that are flagged for review
+    # Low ratings that opened no case (anonymous, without text): the unit's low-rating signal.
+    low_signal: int
     rules: PublicationRules
     element_names: dict[str, dict[str, str]]
 
@@ -274,6 +278,7 @@ def unit_dashboard(
         progress=sample_progress(session, unit, ids, query, instrument, sipas.n, timezone),
         comments=newest_comments(session, scope, ids, query, timezone, comments),
         flagged=count_flagged(session, scope, ids, query, timezone),
+        low_signal=count_low_signal(session, scope, ids, query, timezone),
         rules=rules,
         element_names={e.code: e.name for e in instrument.elements},
     )
@@ -375,7 +380,7 @@ def newest_comments(
     """The newest comments of the subtree, from the units the scope may open only."""
     rows = session.execute(
         _counted(
-            select(Comment.body, Response.submitted_at, Unit.name, Case.id),
+            select(Comment.body, Response.submitted_at, Unit.name, Case.id, Comment.kind),
             unit_ids,
             query,
             timezone,
@@ -383,11 +388,25 @@ def newest_comments(
         .join(Comment, Comment.response_id == Response.id)
         .join(Unit, Unit.id == Response.unit_id)
         .outerjoin(Case, Case.response_id == Response.id)
-        .where(scope.where(Response.unit_id))
+        .where(scope.where(Response.unit_id), Comment.kind != triage.EMPTY)
         .order_by(Response.submitted_at.desc(), Response.id.desc())
         .limit(limit)
     )
-    return [CommentRow(body, at, name, case_id) for body, at, name, case_id in rows]
+    return [CommentRow(*row) for row in rows]
+
+
+def count_low_signal(
+    session: Session, scope: Scope, unit_ids: Sequence[int], query: Query, timezone: str
+) -> int:
+    """Low ratings the dashboard counts that opened no case: no contact, no dossier, no text."""
+    return int(
+        session.scalar(
+            _counted(select(func.count()), unit_ids, query, timezone)
+            .outerjoin(Case, Case.response_id == Response.id)
+            .where(Response.low_rating.is_(True), Case.id.is_(None), scope.where(Response.unit_id))
+        )
+        or 0
+    )
 
 
 def count_flagged(
