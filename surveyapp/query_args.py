@@ -70,12 +70,18 @@ def scores_query(args: Args) -> tuple[UnitLevel, Period, Stream | None]:
             N_("Cần tham số level (province, department, centre, district hoặc commune)."),
             field="level",
         ) from None
+    period = required_period(args)
+    if (args.get("stream") or "").strip() == "all":
+        return level, period, None
+    return level, period, _choice(args, "stream", Stream) or Stream.OFFICIAL
+
+
+def required_period(args: Args) -> Period:
+    """The ``period`` parameter, which must be given."""
     text = (args.get("period") or "").strip()
     if not text:
         raise InvalidInput(N_("Thiếu tham số period (YYYY, YYYY-Qn hoặc YYYY-MM)."), field="period")
-    if (args.get("stream") or "").strip() == "all":
-        return level, parse_period(text[:40]), None
-    return level, parse_period(text[:40]), _choice(args, "stream", Stream) or Stream.OFFICIAL
+    return parse_period(text[:40])
 
 
 def attribution(args: Args) -> Attribution:

@@ -177,8 +177,8 @@ def test_existing_cases_keep_their_history_under_the_new_triage(empty_database: 
         with engine.connect() as connection:
             cases = connection.execute(
                 sa.text(
-                    "SELECT id, status, closed_at IS NOT NULL, handled_at IS NOT NULL "
-                    "FROM cases ORDER BY id"
+                    "SELECT id, status, closed_at IS NOT NULL, handled_at IS NOT NULL, "
+                    "COALESCE(handled_on_time, false) FROM cases ORDER BY id"
                 )
             ).all()
             trail = connection.execute(
@@ -190,9 +190,9 @@ def test_existing_cases_keep_their_history_under_the_new_triage(empty_database: 
                 .all()
             )
         assert [tuple(c) for c in cases] == [
-            (1, "closed", True, False),
-            (2, "new", False, False),
-            (3, "answered", False, True),
+            (1, "closed", True, False, False),
+            (2, "new", False, False, False),
+            (3, "answered", False, True, True),  # replied at its due date: on time
         ]
         assert [tuple(t) for t in trail] == [("1", "case.retire")]
         assert low == [1, 2, 3]

@@ -19,11 +19,11 @@ from surveyapp.clock import now
 from surveyapp.db import get_session
 from surveyapp.errors import render_error
 from surveyapp.models import User, localized
-from surveyapp.query_args import report_query, scores_query
+from surveyapp.query_args import report_query, required_period, scores_query
 from surveyapp.services.access import Scope, get_visible_unit, scope_for, visible_units
 from surveyapp.services.accounts import api_tokens
 from surveyapp.services.par import publication
-from surveyapp.services.reporting import dashboards, figures
+from surveyapp.services.reporting import dashboards, figures, qd766
 
 
 @bp.get("/health")
@@ -187,6 +187,25 @@ def unit_scores(code: str) -> ResponseReturnValue:
         rows=[
             {k: _plain(v) for k, v in zip(header, row, strict=True)} for row in export.scores.rows
         ],
+    )
+
+
+@bp.get("/units/<code>/qd766")
+def unit_qd766(code: str) -> ResponseReturnValue:
+    """The unit's QĐ 766/QĐ-TTg satisfaction figures, month by month over the period."""
+    scope = api_scope()
+    if scope is None:
+        return unauthorized()
+    db = get_session()
+    unit = get_visible_unit(db, scope, code[:40])
+    period = required_period(request.args)
+    months = qd766.unit_months(
+        db, scope, unit, period, timezone=current_app.config["TIMEZONE"], now=now()
+    )
+    return jsonify(
+        unit={"code": unit.code, "name": unit.name, "level": unit.level.value},
+        period=period.label,
+        months=[m.as_dict() for m in months],
     )
 
 

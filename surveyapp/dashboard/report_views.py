@@ -27,8 +27,9 @@ from surveyapp.db import get_session
 from surveyapp.models import Channel, ServiceField, Unit, UnitLevel, localized
 from surveyapp.query_args import report_query
 from surveyapp.services.access import get_visible_unit
+from surveyapp.services.exports import writers
 from surveyapp.services.par import publication
-from surveyapp.services.reporting import dashboards, figures, ranking, report, tt01
+from surveyapp.services.reporting import dashboards, figures, qd766, ranking, report, tt01
 from surveyapp.templating import current_locale, format_number
 
 
@@ -199,6 +200,9 @@ def unit_dashboard(code: str) -> ResponseReturnValue:
         view=view,
         unit=unit,
         query=query,
+        qd766_months=qd766.unit_months(
+            db, scope(), unit, query.period, timezone=current_app.config["TIMEZONE"], now=now()
+        ),
         trail=ancestors(unit),
         children=[child for child in unit.children if scope().covers(child.id)],
         charts=unit_charts(view, locale),
@@ -266,6 +270,22 @@ def unit_tt01(code: str) -> ResponseReturnValue:
     return render_template(
         "dashboard/tt01.html", unit=unit, query=query, tables=tables, trail=ancestors(unit)
     )
+
+
+@bp.get("/units/<code>/qd766.csv")
+def unit_qd766_csv(code: str) -> ResponseReturnValue:
+    """The QĐ 766 satisfaction figures of the unit and of each unit below it, month by month."""
+    db = get_session()
+    unit = get_visible_unit(db, scope(), code)
+    query = dashboard_query()
+    rows = qd766.level_months(
+        db, scope(), unit, query.period, timezone=current_app.config["TIMEZONE"], now=now()
+    )
+    body = writers.rows_csv(qd766.HEADER, [row.cells() for row in rows])
+    response = FlaskResponse(body, mimetype="text/csv; charset=utf-8")
+    name = f"qd766-{unit.code}-{query.period.label.replace('..', '_')}.csv"
+    response.headers.set("Content-Disposition", "attachment", filename=name)
+    return response
 
 
 @bp.get("/units/<code>/report.pdf")

@@ -71,8 +71,10 @@ class Case(Base):
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime | None]
-    # First time the case was handled (a reply published, or resolved): on time if <= due_at.
+    # First time the case was handled (a reply published, or resolved), and whether that was by
+    # the due date of the time (a reopened case gets a new one; this stays).
     handled_at: Mapped[datetime | None]
+    handled_on_time: Mapped[bool | None]
     resolved_at: Mapped[datetime | None]
     # The unit that passed the case on (the citizen's matter was another agency's).
     transferred_from_id: Mapped[int | None] = mapped_column(

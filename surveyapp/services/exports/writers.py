@@ -5,9 +5,10 @@ neutralised with a leading apostrophe."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
+import io
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -41,11 +42,22 @@ def write_rows_csv(
     """Stream rows to a UTF-8 (BOM) CSV file; returns the number of rows written."""
     written = [0]
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow([safe_cell(h) for h in header])
-        for row in _reported(rows, progress, written):
-            writer.writerow(["" if v is None else safe_cell(v) for v in row])
+        _write_csv(handle, header, _reported(rows, progress, written))
     return written[0]
+
+
+def rows_csv(header: list[str], rows: Iterable[list[Any]]) -> bytes:
+    """A small table as CSV bytes (UTF-8 with BOM), for a download answered at once."""
+    buffer = io.StringIO()
+    _write_csv(buffer, header, rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _write_csv(handle: TextIO, header: list[str], rows: Iterable[list[Any]]) -> None:
+    writer = csv.writer(handle)
+    writer.writerow([safe_cell(h) for h in header])
+    for row in rows:
+        writer.writerow(["" if v is None else safe_cell(v) for v in row])
 
 
 def write_rows_xlsx(

@@ -361,11 +361,17 @@ def _snapshot(case: Case) -> dict[str, object]:
     }
 
 
+def _handled(case: Case, now: datetime) -> None:
+    """Note the first handling of the case, and whether it was by its due date."""
+    if case.handled_at is None:
+        case.handled_at, case.handled_on_time = now, now <= case.due_at
+
+
 def _settle(case: Case, status: CaseStatus, now: datetime) -> None:
     """Set the status and the moments it marks: first handled, resolved, closed."""
     case.status = status
-    if status in REPLIED_STATUSES and case.handled_at is None and status is not CaseStatus.CLOSED:
-        case.handled_at = now
+    if status in REPLIED_STATUSES and status is not CaseStatus.CLOSED:
+        _handled(case, now)
     case.resolved_at = now if status is CaseStatus.RESOLVED else case.resolved_at
     if status in OPEN_STATUSES:
         case.resolved_at = None
@@ -460,7 +466,7 @@ def reply(session: Session, scope: Scope, case: Case, text: str, now: datetime) 
         )
     before = _snapshot(case)
     case.reply, case.replied_at = text, now
-    case.handled_at = case.handled_at or now
+    _handled(case, now)
     if case.status in OPEN_STATUSES:
         _settle(case, CaseStatus.ANSWERED, now)
     _change(session, scope.user_id, case, "case.reply", now, before)
