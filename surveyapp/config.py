@@ -75,7 +75,17 @@ DEFAULTS: dict[str, Any] = {
     # are kept and counted but open no case unless these say so (services.feedback.triage).
     "CASE_OPEN_COMPLIMENTS": False,
     "CASE_OPEN_ANONYMOUS_LOW": False,
-    "CASE_HOLIDAYS": (),  # public holidays (ISO dates) skipped when counting working days
+    "CASE_HOLIDAYS": (),
+    # Officials' alerts (services.alerts): a burst is ALERT_LOW_BURST_COUNT low ratings within
+    # ALERT_LOW_BURST_MINUTES; "due soon" is within ALERT_DUE_SOON_HOURS; a drop is significant
+    # at ALERT_DROP_P. At most one alert e-mail per ALERT_DEBOUNCE_MINUTES per official, listing
+    # up to ALERT_MAIL_CAP notifications (the rest are counted).
+    "ALERT_LOW_BURST_COUNT": 5,
+    "ALERT_LOW_BURST_MINUTES": 60,
+    "ALERT_DUE_SOON_HOURS": 24,
+    "ALERT_DROP_P": 0.05,
+    "ALERT_DEBOUNCE_MINUTES": 5,
+    "ALERT_MAIL_CAP": 20,  # public holidays (ISO dates) skipped when counting working days
     # Officials' sign-in.
     "LOGIN_MAX_FAILURES": 5,
     "LOGIN_LOCKOUT_MINUTES": 15,

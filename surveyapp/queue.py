@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 from surveyapp.clock import now
 from surveyapp.config import ConfigError
 from surveyapp.models import Dossier, ExportJob
+from surveyapp.services.alerts import events, mailing
 from surveyapp.services.collection.tables import TableLimits
 from surveyapp.services.errors import N_, ServiceError
 from surveyapp.services.exports import jobs
@@ -197,6 +198,20 @@ def init_app(app: Flask) -> Queue:
         if erased:
             logger.info("erased the contacts of %s dossiers", erased)
 
+    @huey.periodic_task(crontab(minute="*"), name="send-alerts")
+    def send_alerts() -> None:
+        run_alerts(app, settings)
+
+    @huey.periodic_task(crontab(hour="0", minute="15"), name="scan-drops")  # 07:15 in Việt Nam
+    def scan_drops() -> None:
+        with app.app_context(), app.extensions["surveyapp.sessionmaker"]() as session:
+            events.scan_drops(session, now(), alert_rules(app.config), settings.timezone)
+            session.commit()
+
+    @huey.periodic_task(crontab(minute="20"), name="send-digests")
+    def send_digests() -> None:
+        run_digests(app, settings)
+
     queue.export, queue.recover_exports = export, recover_exports
     queue.send_invitations = send_invitations
     app.extensions["surveyapp.queue"] = queue
@@ -229,6 +244,74 @@ def run_invitations(app: Flask, settings: InviteSettings, limit: int = 50) -> in
                         session.rollback()
                         logger.exception("%s %s could not be recorded", type(row).__name__, row.id)
     return tried
+
+
+def alert_rules(config: Any) -> events.AlertRules:
+    return events.AlertRules(
+        low_burst_count=int(config["ALERT_LOW_BURST_COUNT"]),
+        low_burst_minutes=int(config["ALERT_LOW_BURST_MINUTES"]),
+        due_soon_hours=int(config["ALERT_DUE_SOON_HOURS"]),
+        drop_p=float(config["ALERT_DROP_P"]),
+    )
+
+
+def mail_rules(config: Any, settings: InviteSettings) -> mailing.MailRules:
+    return mailing.MailRules(
+        base_url=settings.base_url,
+        secret_key=settings.secret_key,
+        debounce=timedelta(minutes=float(config["ALERT_DEBOUNCE_MINUTES"])),
+        cap=int(config["ALERT_MAIL_CAP"]),
+        lease=settings.lease,
+        sender_name=settings.sender_name,
+    )
+
+
+def run_alerts(app: Flask, settings: InviteSettings) -> tuple[int, int]:
+    """Record what happened (services.alerts.events) and mail the officials whose debounce has
+    passed; returns (new notifications, e-mails sent). Without a mail server, notifications
+    stay in the app."""
+    factory = app.extensions["surveyapp.sessionmaker"]
+    rules = mail_rules(app.config, settings)
+    sent = 0
+    with app.app_context(), factory() as session, channels.Outbox() as outbox:
+        found = events.scan(session, now(), alert_rules(app.config))
+        session.commit()
+        if settings.mail is None:
+            return found, 0
+        batches = mailing.claim_alerts(session, now(), rules)
+        session.commit()
+        for batch in batches:
+            try:
+                mailing.deliver_alerts(session, batch, settings.mail, rules, now(), outbox)
+                sent += 1
+            except channels.Transient as error:
+                logger.warning("alert mail to user %s: %s", batch.user.id, error.reason)
+            except channels.Permanent as error:
+                logger.error("alert mail to user %s refused: %s", batch.user.id, error.reason)
+                mailing.mark_sent(session, batch, now())
+            session.commit()
+    return found, sent
+
+
+def run_digests(app: Flask, settings: InviteSettings) -> int:
+    """Mail the weekly and monthly digests that are due; each is committed with its record."""
+    if settings.mail is None:
+        return 0
+    factory = app.extensions["surveyapp.sessionmaker"]
+    rules = mail_rules(app.config, settings)
+    sent = 0
+    with app.app_context(), factory() as session, channels.Outbox() as outbox:
+        for watch, period in mailing.due_digests(session, now(), settings.timezone):
+            try:
+                mailing.send_digest(
+                    session, watch, period, now(), settings.timezone, settings.mail, rules, outbox
+                )
+                session.commit()
+                sent += 1
+            except Exception:  # noqa: BLE001 - a duplicate or a failed send: tried next hour
+                session.rollback()
+                logger.exception("digest %s %s not sent", watch.subscription.id, period.label)
+    return sent
 
 
 def recover(app: Flask, queue: Queue, stale: timedelta | None = None) -> list[jobs.Requeue]:

@@ -6,6 +6,7 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 from surveyapp.dashboard import (  # noqa: E402, F401  (the views register on bp)
     admin_views,
+    alert_views,
     common,
     export_views,
     inbox_views,

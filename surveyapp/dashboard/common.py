@@ -28,6 +28,7 @@ from surveyapp.services.access import (
     Scope,
     scope_for,
 )
+from surveyapp.services.alerts import subscriptions
 from surveyapp.services.collection.tables import Table, TableLimits, open_table
 from surveyapp.services.errors import N_, InvalidInput, ServiceError
 from surveyapp.services.feedback import cases
@@ -63,8 +64,14 @@ def helpers() -> dict[str, Any]:
     def can(permission: str) -> bool:
         return bool(current_user.is_authenticated and scope().can(Permission(permission)))
 
+    def unread_notifications() -> int:
+        if not current_user.is_authenticated:
+            return 0
+        return subscriptions.unread_count(get_session(), scope())
+
     return {
         "can": can,
+        "unread_notifications": unread_notifications,
         "role_label": lambda role: ROLE_LABELS[Role(role)],
         "level_label": lambda level: LEVEL_LABELS[UnitLevel(level)],
         "status_label": lambda status: CASE_STATUS_LABELS[CaseStatus(status)],

@@ -52,6 +52,14 @@ class TransferForm(FlaskForm):
     )
 
 
+class SubscriptionForm(FlaskForm):
+    unit = SelectField(
+        _l("Đơn vị (và các đơn vị trực thuộc)"), validators=[InputRequired(REQUIRED)]
+    )
+    kinds = SelectMultipleField(_l("Báo cho tôi khi"), validators=[Optional()])
+    digest = SelectField(_l("Bản tin định kỳ"), validators=[InputRequired(REQUIRED)])
+
+
 class MergeForm(FlaskForm):
     into = IntegerField(
         _l("Gộp vào phản ánh số"),

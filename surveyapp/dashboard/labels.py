@@ -6,8 +6,10 @@ from __future__ import annotations
 from flask_babel import lazy_gettext
 
 from surveyapp.models import (
+    AlertKind,
     CaseStatus,
     Channel,
+    DigestFrequency,
     RespondentType,
     ResponseStatus,
     Role,
@@ -32,6 +34,22 @@ CASE_STATUS_LABELS = {
     CaseStatus.ANSWERED: lazy_gettext("Đã trả lời"),
     CaseStatus.RESOLVED: lazy_gettext("Đã giải quyết"),
     CaseStatus.CLOSED: lazy_gettext("Đã đóng"),
+}
+
+
+ALERT_LABELS = {
+    AlertKind.COMMENT: lazy_gettext("có ý kiến mới cần xử lý"),
+    AlertKind.LOW_BURST: lazy_gettext("có nhiều đánh giá thấp trong một giờ"),
+    AlertKind.DUE_SOON: lazy_gettext("phản ánh sắp đến hạn xử lý"),
+    AlertKind.OVERDUE: lazy_gettext("phản ánh quá hạn xử lý"),
+    AlertKind.DROP: lazy_gettext("chỉ số hài lòng giảm rõ rệt so với tháng trước"),
+}
+
+
+DIGEST_LABELS = {
+    DigestFrequency.NONE: lazy_gettext("Không nhận"),
+    DigestFrequency.WEEKLY: lazy_gettext("Hằng tuần (sáng thứ Hai)"),
+    DigestFrequency.MONTHLY: lazy_gettext("Hằng tháng (ngày đầu tháng)"),
 }
 
 

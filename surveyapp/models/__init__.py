@@ -1,5 +1,12 @@
 """Every model, so that ``Base.metadata`` is complete (the Alembic target)."""
 
+from surveyapp.models.alerts import (
+    AlertKind,
+    DigestFrequency,
+    DigestSent,
+    Notification,
+    Subscription,
+)
 from surveyapp.models.audit import AuditEntry
 from surveyapp.models.campaign import Campaign, campaign_units
 from surveyapp.models.case import (
@@ -38,6 +45,11 @@ from surveyapp.models.unit import Counter, CounterActivity, CounterToken, Unit, 
 from surveyapp.models.user import LoginFailure, User
 
 __all__ = [
+    "AlertKind",
+    "DigestFrequency",
+    "DigestSent",
+    "Notification",
+    "Subscription",
     "Answer",
     "ApiToken",
     "ExportFile",

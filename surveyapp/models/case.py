@@ -78,7 +78,7 @@ class Case(Base):
     resolved_at: Mapped[datetime | None]
     # The unit that passed the case on (the citizen's matter was another agency's).
     transferred_from_id: Mapped[int | None] = mapped_column(
-        ForeignKey("units.id", ondelete="SET NULL")
+        ForeignKey("units.id", ondelete="SET NULL"), index=True
     )
     # A duplicate: closed, and the citizen reads the reply of the case it was merged into.
     merged_into_id: Mapped[int | None] = mapped_column(

@@ -38,6 +38,7 @@ from surveyapp.public.forms import (
     posted_answers,
     survey_form_class,
 )
+from surveyapp.services.alerts import subscriptions
 from surveyapp.services.collection import submissions, targets
 from surveyapp.services.errors import N_, Conflict, InvalidInput, NotFound
 from surveyapp.services.feedback import cases
@@ -411,6 +412,20 @@ def status() -> ResponseReturnValue:
 @bp.route("/")
 def index() -> ResponseReturnValue:
     return render_template("public/index.html")
+
+
+@bp.route("/thong-bao/ngung/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the signed token is the capability; mail clients post one-click (RFC 8058)
+def stop_alerts(token: str) -> ResponseReturnValue:
+    """An official's stop link from an alert e-mail or a digest: asks, then ends them."""
+    db = get_session()
+    secret = current_app.config["SECRET_KEY"]
+    if request.method == "POST":
+        removed = subscriptions.stop_by_token(db, secret, token)
+        db.commit()
+        return render_template("public/stop_alerts.html", done=True, removed=removed)
+    subscriptions.check_stop_token(secret, token)
+    return render_template("public/stop_alerts.html", done=False, removed=0)
 
 
 # --- Invitation links (short enough for one SMS) ---------------------------------------------

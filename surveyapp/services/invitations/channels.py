@@ -6,6 +6,7 @@ sender raises Transient (try again later: a timeout, a 5xx, a busy mail server) 
 from __future__ import annotations
 
 import contextlib
+import email.policy
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -160,8 +161,13 @@ def send_zalo(outbox: Outbox, settings: ZaloSettings, phone: str, message: Messa
         raise Permanent(f"Zalo từ chối: mã {error} {str(detail)[:150]}")
 
 
+# Headers are folded at the SMTP limit (998), not at 78: a long link in List-Unsubscribe would
+# otherwise be folded as RFC 2047 encoded words, which mail clients do not read as a URL.
+MAIL_POLICY = email.policy.default.clone(max_line_length=998)
+
+
 def send_email(outbox: Outbox, settings: MailSettings, address: str, message: Message) -> None:
-    mail = EmailMessage()
+    mail = EmailMessage(policy=MAIL_POLICY)
     mail["From"] = settings.sender
     mail["To"] = address
     mail["Subject"] = message.subject or f"Mời đánh giá sự hài lòng: hồ sơ {message.dossier_code}"
