@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import (
     Response as FlaskResponse,
@@ -45,6 +46,8 @@ from surveyapp.services.access import (
 from surveyapp.services.accounts import api_tokens, officials
 from surveyapp.services.errors import InvalidInput
 from surveyapp.services.org import qr, units
+from surveyapp.services.periods import parse_period
+from surveyapp.services.reporting import public_board
 
 
 @bp.route("/counters", methods=["GET", "POST"])
@@ -94,7 +97,12 @@ def counter_qr(code: str, ext: str) -> ResponseReturnValue:
     kiosk = request.args.get("kiosk") == "1"
     url = units.survey_url(current_app.config["BASE_URL"], token.token, kiosk=kiosk)
     status = units.status_url(current_app.config["BASE_URL"])
-    body = qr.render(ext, qr.Poster(url, counter.unit.name, counter.name, status))
+    score = ""
+    if request.args.get("score") == "1":  # the unit's public score of this year, if shown
+        zone = current_app.config["TIMEZONE"]
+        year = parse_period(str(now().astimezone(ZoneInfo(zone)).year))
+        score = public_board.score_line(get_session(), counter.unit, year, timezone=zone)
+    body = qr.render(ext, qr.Poster(url, counter.unit.name, counter.name, status, score))
     mimetype = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}[ext]
     name = f"qr-{counter.code}{'-kiosk' if kiosk else ''}.{ext}"
     response = FlaskResponse(body, mimetype=mimetype)

@@ -23,6 +23,7 @@ from flask_babel import get_locale, gettext
 from markupsafe import Markup
 from sqlalchemy.exc import IntegrityError
 
+from analysis.publication import PublicationRules
 from surveyapp.caching import Caches
 from surveyapp.clock import now as clock_now
 from surveyapp.db import get_session
@@ -41,12 +42,14 @@ from surveyapp.public.forms import (
 from surveyapp.services.alerts import subscriptions
 from surveyapp.services.collection import submissions, targets
 from surveyapp.services.errors import N_, Conflict, InvalidInput, NotFound
+from surveyapp.services.exports import writers
 from surveyapp.services.feedback import cases
 from surveyapp.services.instruments.snapshots import InstrumentView
 from surveyapp.services.invitations import delivery
 from surveyapp.services.org import links
 from surveyapp.services.par import rater_links
-from surveyapp.services.periods import local_date
+from surveyapp.services.periods import Period, local_date, parse_period
+from surveyapp.services.reporting import public_board
 
 TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
 FETCH_HEADER = "X-Survey-Fetch"
@@ -426,6 +429,89 @@ def stop_alerts(token: str) -> ResponseReturnValue:
         return render_template("public/stop_alerts.html", done=True, removed=removed)
     subscriptions.check_stop_token(secret, token)
     return render_template("public/stop_alerts.html", done=False, removed=0)
+
+
+# --- Results in public ------------------------------------------------------------------------
+
+
+def _this_year() -> Period:
+    return parse_period(str(local_date(clock_now(), current_app.config["TIMEZONE"]).year))
+
+
+def _board_period() -> Period:
+    """``period`` from the query string; this year by default."""
+    text = (request.args.get("period") or "").strip()[:40]
+    return parse_period(text) if text else _this_year()
+
+
+@bp.get("/cong-khai")
+def board() -> ResponseReturnValue:
+    """Every unit's published figures, searchable; no sign-in, no JavaScript. A bad period shows
+    this year's board with the message (422)."""
+    search = (request.args.get("q") or "").strip()[:100]
+    error = None
+    try:
+        period = _board_period()
+    except InvalidInput as refused:
+        error = refused.render(gettext)
+        period = _this_year()
+    shown = public_board.board(
+        get_session(), period, timezone=current_app.config["TIMEZONE"], search=search
+    )
+    page = render_template("public/board.html", board=shown, search=search, error=error)
+    return (page, 422) if error else _cacheable(page)
+
+
+@bp.get("/cong-khai/du-lieu.csv")
+def board_csv() -> ResponseReturnValue:
+    return _board_feed("csv")
+
+
+@bp.get("/cong-khai/du-lieu.json")
+def board_json() -> ResponseReturnValue:
+    return _board_feed("json")
+
+
+def _board_feed(fmt: str) -> ResponseReturnValue:
+    """The open-data feed of the board: the same figures, documented columns, no comments and no
+    personal data; cacheable (ETag, five minutes)."""
+    period = _board_period()
+    shown = public_board.board(get_session(), period, timezone=current_app.config["TIMEZONE"])
+    rows = [row.cells(period) for row in shown.rows]
+    if fmt == "csv":
+        body = writers.rows_csv(list(public_board.COLUMNS), rows)
+        response = current_app.response_class(body, mimetype="text/csv")
+        response.headers.set("Content-Disposition", "inline", filename=f"sipas-{period.label}.csv")
+    else:
+        response = jsonify(
+            period=period.label,
+            rules_version=shown.rules.version,
+            hide_below_n=shown.rules.hide_below_n,
+            columns=list(public_board.COLUMNS),
+            units=[dict(zip(public_board.COLUMNS, row, strict=True)) for row in rows],
+        )
+    return _cacheable(response)
+
+
+@bp.get("/cong-khai/<code>")
+def board_unit(code: str) -> ResponseReturnValue:
+    period = _board_period()
+    row, view = public_board.unit_page(
+        get_session(), code, period, timezone=current_app.config["TIMEZONE"]
+    )
+    return _cacheable(
+        render_template(
+            "public/board_unit.html", row=row, view=view, period=period, rules=PublicationRules()
+        )
+    )
+
+
+def _cacheable(page: Any) -> Any:
+    response = current_app.make_response(page)
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 # --- Invitation links (short enough for one SMS) ---------------------------------------------

@@ -113,6 +113,8 @@ class Scope:
 
 
 SYSTEM = Scope.system()
+# Results in public (/cong-khai): every unit's published figures, and no permission at all.
+PUBLIC = Scope(None, Role.COUNTER_STAFF, None, frozenset())
 OUTSIDE = N_("Đơn vị %(code)s không thuộc phạm vi của bạn.")
 
 

@@ -24,6 +24,7 @@ class Poster:
     unit_name: str
     counter_name: str
     status_url: str = ""  # where the citizen reads the reply to their comment (/tra-cuu)
+    score: str = ""  # optionally, the unit's latest public score (a line under the counter)
 
 
 def _code(url: str) -> qrcode.QRCode:  # type: ignore[type-arg]
@@ -78,6 +79,11 @@ def poster_pdf(poster: Poster) -> bytes:
     pdf.drawCentredString(
         width / 2, height - 61 * mm, _fit(poster.counter_name, regular, 14, width - 30 * mm)
     )
+    if poster.score:
+        pdf.setFont(bold, 12)
+        pdf.drawCentredString(
+            width / 2, height - 67.5 * mm, _fit(poster.score, bold, 12, width - 30 * mm)
+        )
     matrix = _code(poster.url).get_matrix()
     size = 120 * mm
     cell = size / len(matrix)
