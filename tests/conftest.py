@@ -55,7 +55,8 @@ def pg_server_url() -> str:
 
 
 def pg_url() -> str:
-    return f"{pg_server_url()}?options=-csearch_path%3D{PG_SCHEMA}"
+    # public last: the unaccent extension's function lives there (see pg_engine).
+    return f"{pg_server_url()}?options=-csearch_path%3D{PG_SCHEMA},public"
 
 
 _pg_state: dict[str, Any] = {}
@@ -71,6 +72,18 @@ def pg_engine() -> sa.Engine:
     try:
         with server.begin() as connection:
             connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{PG_SCHEMA}"'))
+            # An extension belongs to one schema per database: keep unaccent in public, shared by
+            # every run, so that no run's schema (dropped at its end, or left by a killed run)
+            # takes it away from the others.
+            connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public"))
+            home = connection.scalar(
+                sa.text(
+                    "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+                    "ON n.oid = e.extnamespace WHERE e.extname = 'unaccent'"
+                )
+            )
+            if home != "public":
+                connection.execute(sa.text("ALTER EXTENSION unaccent SET SCHEMA public"))
     except sa.exc.OperationalError as exc:
         server.dispose()
         message = f"PostgreSQL not reachable at {pg_server_url()}: {exc.orig}"
