@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from unidecode import unidecode
+
 from surveyapp.services.errors import N_, InvalidInput
 
 PERIOD_RE = re.compile(r"^([0-9]{4})(?:-(?:Q([1-4])|(0[1-9]|1[0-2])))?$")
@@ -56,13 +58,46 @@ def _month_end(year: int, month: int) -> date:
 RANGE_SEPARATOR = ".."
 BAD_PERIOD = N_(
     "Kỳ báo cáo '%(text)s' không hợp lệ; dùng YYYY, YYYY-Qn, YYYY-MM hoặc "
-    "YYYY-MM-DD..YYYY-MM-DD, năm từ 1900 đến 2999."
+    "YYYY-MM-DD..YYYY-MM-DD (hoặc 06/2026, Q2/2026, quý II/2026, "
+    "01/01/2026-31/03/2026), năm từ 1900 đến 2999."
+)
+ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+# The forms officials type, read without diacritics: "06/2026", "T6/2026", "tháng 6 năm 2026",
+# "Q2/2026", "quý II/2026", "năm 2026", "01/01/2026 - 31/03/2026".
+_MONTH_RE = re.compile(r"^(?:t|thang)?\s*(\d{1,2})\s*(?:[/.-]|nam)\s*(\d{4})$")
+_QUARTER_RE = re.compile(r"^(?:q|quy)\s*([1-4]|iv|i{1,3})\s*(?:[/.-]|nam|\s)\s*(\d{4})$")
+_YEAR_RE = re.compile(r"^(?:nam\s*)?(\d{4})$")
+_DAYS_RE = re.compile(
+    r"^(\d{1,2})/(\d{1,2})/(\d{4})\s*(?:\.\.|-|–|den)\s*(\d{1,2})/(\d{1,2})/(\d{4})$"
 )
 
 
+def canonical_period(text: str) -> str:
+    """``text`` in the canonical form (2026, 2026-Q2, 2026-06, 2026-01-01..2026-03-31) when it is
+    one of the Vietnamese forms officials type; otherwise unchanged."""
+    plain = " ".join(unidecode(text).lower().replace("nam", " nam ").split()).replace(" / ", "/")
+    if match := _MONTH_RE.match(plain):
+        month, year = int(match.group(1)), match.group(2)
+        return f"{year}-{month:02d}" if 1 <= month <= 12 else text
+    if match := _QUARTER_RE.match(plain):
+        quarter = match.group(1)
+        return f"{match.group(2)}-Q{ROMAN.get(quarter) or int(quarter)}"
+    if match := _YEAR_RE.match(plain):
+        return match.group(1)
+    if match := _DAYS_RE.match(plain):
+        d1, m1, y1, d2, m2, y2 = (int(g) for g in match.groups())
+        try:
+            return f"{date(y1, m1, d1).isoformat()}{RANGE_SEPARATOR}{date(y2, m2, d2).isoformat()}"
+        except ValueError:
+            return text
+    return text
+
+
 def parse_period(text: str) -> Period:
-    """Parse ``2026``, ``2026-Q2``, ``2026-05`` or a custom range ``2026-01-15..2026-03-10``;
-    raise InvalidInput with the accepted forms."""
+    """Parse ``2026``, ``2026-Q2``, ``2026-05`` or a custom range ``2026-01-15..2026-03-10`` (or
+    the Vietnamese forms of ``canonical_period``); raise InvalidInput with the accepted forms."""
+    shown = text
+    text = canonical_period(text)
     if RANGE_SEPARATOR in text:
         first, _, last = text.strip().partition(RANGE_SEPARATOR)
         start: date | None
@@ -81,7 +116,7 @@ def parse_period(text: str) -> Period:
             raise InvalidInput(
                 BAD_PERIOD,
                 field="period",
-                text=text[:40],
+                text=shown[:40],
             )
         return Period(text.strip(), start, end)
     match = PERIOD_RE.match(text.strip())
@@ -89,7 +124,7 @@ def parse_period(text: str) -> Period:
         raise InvalidInput(
             BAD_PERIOD,
             field="period",
-            text=text[:40],
+            text=shown[:40],
         )
     quarter, month = match.group(2), match.group(3)
     return _named(

@@ -50,6 +50,34 @@ def test_previous_period(label: str, before: str) -> None:
     assert previous_period(parse_period(label)).label == before
 
 
+@pytest.mark.parametrize(
+    ("typed", "label"),
+    [
+        ("06/2026", "2026-06"),
+        ("6/2026", "2026-06"),
+        ("T6/2026", "2026-06"),
+        ("Tháng 06 năm 2026", "2026-06"),
+        ("thang 6/2026", "2026-06"),
+        ("Q2/2026", "2026-Q2"),
+        ("Quý 2/2026", "2026-Q2"),
+        ("quý II/2026", "2026-Q2"),
+        ("quy 4 2026", "2026-Q4"),
+        ("năm 2026", "2026"),
+        ("01/01/2026-31/03/2026", "2026-01-01..2026-03-31"),
+        ("15/01/2026 .. 10/03/2026", "2026-01-15..2026-03-10"),
+    ],
+)
+def test_the_periods_officials_type(typed: str, label: str) -> None:
+    assert parse_period(typed).label == label
+
+
+@pytest.mark.parametrize("typed", ["13/2026", "Q5/2026", "31/02/2026-01/03/2026", "06/20266"])
+def test_impossible_typed_periods_are_refused_by_what_was_typed(typed: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        parse_period(typed)
+    assert f"'{typed}'" in refused.value.render()
+
+
 def test_months_and_trailing_window() -> None:
     assert months_of(parse_period("2026-Q2")) == [202604, 202605, 202606]
     window = trailing_months(parse_period("2026-03"), 12)

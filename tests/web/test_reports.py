@@ -104,6 +104,17 @@ def test_bad_dashboard_parameters_are_a_clear_422(
     assert message in page.get_data(as_text=True)
 
 
+def test_periods_typed_the_vietnamese_way(app: Flask, world: dict) -> None:
+    auth = signed_in(app)
+    page = auth.client.get("/dashboard/units/P.D1?period=06/2026")
+    assert page.status_code == 200
+    assert "66,67" in page.get_data(as_text=True)
+    quarter = auth.client.get("/dashboard/units/P.D1?period=Qu%C3%BD%20II/2026")
+    assert quarter.status_code == 200
+    api = auth.client.get("/api/v1/units/P.D1/indices?period=T6/2026")
+    assert api.get_json()["period"]["label"] == "2026-06"
+
+
 def test_ranking_sorts_links_down_and_draws_a_funnel(app: Flask, world: dict) -> None:
     auth = signed_in(app)
     html = auth.client.get("/dashboard/units/P/ranking?period=2026").get_data(as_text=True)
