@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -39,7 +40,19 @@ def render_error(code: int, message: str | None = None) -> tuple[Any, int]:
     text = message or gettext(default)
     if request.path.startswith("/api/"):
         return jsonify(error={"code": code, "message": text}), code
-    return render_template("errors/error.html", code=code, title=gettext(title), message=text), code
+    # A signed-in official keeps the dashboard's menu on its 4xx pages (not on a 5xx: the
+    # menu reads the database, which may be what failed).
+    in_dashboard = (
+        code < 500 and request.path.startswith("/dashboard") and current_user.is_authenticated
+    )
+    page = render_template(
+        "errors/error.html",
+        code=code,
+        title=gettext(title),
+        message=text,
+        in_dashboard=in_dashboard,
+    )
+    return page, code
 
 
 def register_error_handlers(app: Flask) -> None:

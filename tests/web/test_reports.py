@@ -115,6 +115,24 @@ def test_periods_typed_the_vietnamese_way(app: Flask, world: dict) -> None:
     assert api.get_json()["period"]["label"] == "2026-06"
 
 
+def test_an_officials_error_pages_keep_the_menu(app: Flask, world: dict) -> None:
+    auth = signed_in(app, "manager@x.vn")
+    for path, code in (
+        ("/dashboard/units/P.D2?period=2026", 404),  # another district: not the manager's
+        ("/dashboard/units/P.D1?period=13/2026", 422),
+    ):
+        page = auth.client.get(path)
+        assert page.status_code == code
+        html = page.get_data(as_text=True)
+        assert 'class="dash-nav"' in html  # the menu, to go on from here
+        assert f"Mã lỗi: {code}" in html
+    assert "13/2026" in auth.client.get("/dashboard/units/P.D1?period=13/2026").get_data(
+        as_text=True
+    )  # the message names what was typed
+    public = app.test_client().get("/cong-khai/NOPE").get_data(as_text=True)
+    assert 'class="dash-nav"' not in public
+
+
 def test_ranking_sorts_links_down_and_draws_a_funnel(app: Flask, world: dict) -> None:
     auth = signed_in(app)
     html = auth.client.get("/dashboard/units/P/ranking?period=2026").get_data(as_text=True)
