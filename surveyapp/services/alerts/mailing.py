@@ -289,25 +289,15 @@ def digest_message(
         view = None
     if view is not None:
         sipas = view.sipas
-        value = f"{sipas.index.value}%" if sipas.shown else "chưa đủ phiếu để công bố"
+        value = f"{sipas.index.percent()}%" if sipas.shown else "chưa đủ phiếu để công bố"
         lines.append(f"Chỉ số hài lòng (SIPAS): {value}, n = {sipas.n}.")
         lines.append(f"Đánh giá thấp ẩn danh, không kèm ý kiến: {view.low_signal}.")
-    received = cases.list_cases(
-        session,
-        scope,
-        cases.CaseFilters(unit_ids=watch.unit_ids, period=period),
-        now,
-        timezone,
-        limit=1,
-    ).total
-    overdue = cases.list_cases(
-        session,
-        scope,
-        cases.CaseFilters(unit_ids=watch.unit_ids, overdue=True),
-        now,
-        timezone,
-        limit=1,
-    ).total
+    received = cases.count_cases(
+        session, scope, cases.CaseFilters(unit_ids=watch.unit_ids, period=period), now, timezone
+    )
+    overdue = cases.count_cases(
+        session, scope, cases.CaseFilters(unit_ids=watch.unit_ids, overdue=True), now, timezone
+    )
     lines.append(f"Phản ánh nhận trong kỳ: {received}. Đang quá hạn: {overdue}.")
     if sub.digest is DigestFrequency.MONTHLY:
         for m in qd766.unit_months(session, scope, unit, period, timezone=timezone, now=now):

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy import case as case_when
 from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 
@@ -164,17 +164,19 @@ def _page_labels(
 SORTS = ("newest", "oldest", "due")
 
 
-def list_cases(
-    session: Session,
-    scope: Scope,
-    filters: CaseFilters,
-    now: datetime,
-    timezone: str,
-    cursor: str | None = None,
-    limit: int = PAGE_SIZE,
-) -> CasePage:
-    """One page of the scope's cases, and how many match; keyset pagination stays fast however
-    many there are."""
+def count_cases(
+    session: Session, scope: Scope, filters: CaseFilters, now: datetime, timezone: str
+) -> int:
+    """How many of the scope's cases the filters match (the inbox's count, without its page)."""
+    return _count(session, _matching(scope, filters, now, timezone))
+
+
+def _count(session: Session, query: Select[Any]) -> int:
+    return session.scalar(select(func.count()).select_from(query.subquery())) or 0
+
+
+def _matching(scope: Scope, filters: CaseFilters, now: datetime, timezone: str) -> Select[Any]:
+    """The scope's cases that the filters match, unordered."""
     scope.require(Permission.VIEW_FEEDBACK)
     query = (
         select(Case)
@@ -216,7 +218,22 @@ def list_cases(
         )
     if filters.escalated:
         query = query.where(Case.escalated_to_id.is_not(None))
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    return query
+
+
+def list_cases(
+    session: Session,
+    scope: Scope,
+    filters: CaseFilters,
+    now: datetime,
+    timezone: str,
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+) -> CasePage:
+    """One page of the scope's cases, and how many match; keyset pagination stays fast however
+    many there are."""
+    query = _matching(scope, filters, now, timezone)
+    total = _count(session, query)
     query = query.options(
         selectinload(Case.unit),
         selectinload(Case.assignee),
