@@ -21,7 +21,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Application factory."""
     from flask import Flask
 
-    from surveyapp import db, extensions, queue, security
+    from surveyapp import assets, db, extensions, queue, security
     from surveyapp.config import load_config
     from surveyapp.json_provider import StrictJSONProvider
     from surveyapp.logging import configure_logging
@@ -60,6 +60,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     security.init_app(app)  # before CSRF and the limiter read the form
     extensions.init_app(app)
+    assets.init_app(app)
 
     from surveyapp import api, auth, dashboard, public
     from surveyapp.cli import register_cli

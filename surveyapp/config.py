@@ -63,7 +63,15 @@ DEFAULTS: dict[str, Any] = {
     "ANOMALY_RATE_MIN": 20,
     "ANOMALY_RATE_FACTOR": 4.0,
     "ANOMALY_LOW_SETS": 5,
+    # The kiosk's thank-you page returns to a blank form after KIOSK_RESET_SECONDS, or after
+    # KIOSK_RECEIPT_SECONDS while it shows a receipt code (time to note it), or when "Xong" is
+    # tapped. A phone's receipt stays readable on its thank-you and look-up pages for
+    # RECEIPT_KEEP_MINUTES (a language switch or a reload does not lose it).
     "KIOSK_RESET_SECONDS": 8,
+    "KIOSK_RECEIPT_SECONDS": 45,
+    "RECEIPT_KEEP_MINUTES": 240,
+    # Responses are compressed by the app (surveyapp.assets); False leaves it to a reverse proxy.
+    "COMPRESS_REGISTER": True,
     "KIOSK_IDLE_SECONDS": 90,
     # A counter's QR resolves to its unit and open campaign once per this many seconds per
     # worker; a change made in another worker (token retired, campaign closed) shows within it.

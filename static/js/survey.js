@@ -64,6 +64,12 @@
     });
   }
 
+  function done(thanks) {
+    store(draftKey, null);
+    // A kiosk keeps one history entry: Back never returns to a previous citizen's page.
+    if (persist) window.location.assign(thanks); else window.location.replace(thanks);
+  }
+
   function sendQueued() {
     var queue = load(queueKey) || [];
     if (!queue.length || !navigator.onLine) return;
@@ -82,6 +88,11 @@
       }
       queue.shift();
       store(queueKey, queue);
+      var type = res.headers.get("Content-Type") || "";
+      if (res.ok && type.indexOf("application/json") === 0 && item.url === action) {
+        // Sent from this page: show its thank-you page and receipt, as an online send does.
+        return res.json().then(function (data) { done(data.redirect); });
+      }
       if (res.ok && queue.length) sendQueued();
     }).catch(function () { /* still offline: try again later */ });
   }
@@ -99,10 +110,7 @@
     post(action, body).then(function (res) {
       var type = res.headers.get("Content-Type") || "";
       if (res.ok && type.indexOf("application/json") === 0) {
-        return res.json().then(function (data) {
-          store(draftKey, null);
-          window.location.assign(data.redirect);
-        });
+        return res.json().then(function (data) { done(data.redirect); });
       }
       form.submit(); // the server shows what to fix (nothing was stored)
     }).catch(function () {

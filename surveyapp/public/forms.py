@@ -120,8 +120,9 @@ def _build_form_class(instrument: FormInstrument, comment_max: int) -> type[Surv
     attrs["comment"] = TextAreaField(
         validators=[
             Optional(),
+            # WTForms fills in the typed length and the limit.
             Length(
-                max=comment_max, message=_l("Ý kiến dài tối đa %(max)d ký tự.", max=comment_max)
+                max=comment_max, message=_l("Ý kiến dài %(length)d ký tự; tối đa %(max)d ký tự.")
             ),
         ]
     )

@@ -111,6 +111,20 @@ def show_survey(token: str) -> ResponseReturnValue:
 @csrf.exempt
 @_limits
 def show_kiosk(token: str) -> ResponseReturnValue:
+    return _kiosk(token)
+
+
+@bp.post("/k/<token>/v/<visit>")
+@csrf.exempt
+@_limits
+def kiosk_visit(token: str, visit: str) -> ResponseReturnValue:
+    """A kiosk form posts to a path of its own visit: Chromium keys the form state it restores on
+    Back by the action's path, so a later page never matches a previous citizen's form, with or
+    without JavaScript."""
+    return _kiosk(token)
+
+
+def _kiosk(token: str) -> ResponseReturnValue:
     return _survey(_counter_target(token), Channel.KIOSK, "public.kiosk_thanks", token, kiosk=True)
 
 
@@ -167,6 +181,8 @@ def _survey(
         ):
             form.idempotency_key.data = secrets.token_urlsafe(24)
     else:
+        if kiosk:  # the next citizen: nothing of the previous one stays reachable
+            session.pop("receipt", None)
         # A blank form needs only its hidden fields: the questions come from the cached block.
         form = SurveyFormBase() if previous is None else form_class()
         form.idempotency_key.data = secrets.token_urlsafe(24)
@@ -179,8 +195,9 @@ def _survey(
         form=form,
         target=target,
         instrument=instrument,
-        questions_html=_questions_html(form, instrument, locale, pristine),
+        questions_html=_questions_html(form, instrument, locale, pristine, kiosk),
         kiosk=kiosk,
+        visit=secrets.token_urlsafe(6) if kiosk else None,
         revising=previous is not None,
         group=target.group_label(locale) if isinstance(target, rater_links.RaterTarget) else None,
     )
@@ -190,16 +207,21 @@ def _survey(
 
 
 def _questions_html(
-    form: SurveyFormBase, instrument: InstrumentView, locale: str, pristine: bool
+    form: SurveyFormBase, instrument: InstrumentView, locale: str, pristine: bool, kiosk: bool
 ) -> Markup:
-    """The questions' HTML; a blank form's is rendered once per instrument version and language
-    (kept in the app's caches)."""
+    """The questions' HTML; a blank form's is rendered once per instrument version, language and
+    kind of page (kept in the app's caches). A kiosk's controls are never restored by the browser
+    (``autocomplete="off"``): Back must not show the previous citizen's answers."""
 
     def render(form: SurveyFormBase) -> Markup:
         # Autoescaped template output: safe to embed as markup.
         return Markup(  # noqa: S704
             render_template(
-                "public/_questions.html", form=form, instrument=instrument, locale=locale
+                "public/_questions.html",
+                form=form,
+                instrument=instrument,
+                locale=locale,
+                kiosk=kiosk,
             )
         )
 
@@ -209,7 +231,7 @@ def _questions_html(
     # The blank copy is rendered from a blank form with every question.
     blank = survey_form_class(instrument, current_app.config["COMMENT_MAX_LENGTH"])
     return caches.remember(
-        caches.questions, (instrument.source_hash, locale), lambda: render(blank())
+        caches.questions, (instrument.source_hash, locale, kiosk), lambda: render(blank())
     )
 
 
@@ -262,7 +284,7 @@ def _store(
         and last.get("digest") == fingerprint
         and now - float(last.get("at", 0)) < RESUBMIT_WINDOW_SECONDS
     ):
-        session["receipt"] = last.get("receipt")
+        _remember_receipt(str(last.get("receipt")), now, kiosk=False)
         return None
     for attempt in range(2):
         try:
@@ -288,7 +310,7 @@ def _store(
         except InvalidInput as error:
             db.rollback()
             return error
-        session["receipt"] = receipt
+        _remember_receipt(receipt, now, kiosk=not same_browser_dedup)
         if same_browser_dedup:
             session["last_submission"] = {"digest": fingerprint, "at": now, "receipt": receipt}
         return None
@@ -309,14 +331,36 @@ def _show_refusal(form: SurveyFormBase, refusal: InvalidInput) -> None:
         form[name].errors = [message]
 
 
+def _remember_receipt(code: str, at: float, kiosk: bool) -> None:
+    """The browser's last receipt code, in its signed session cookie (nothing stored server-side).
+    A phone keeps it for RECEIPT_KEEP_MINUTES; a kiosk's is dropped when the next citizen's blank
+    form is shown."""
+    session["receipt"] = {"code": code, "at": at, "kiosk": kiosk}
+
+
+def recent_receipt(kiosk: bool) -> str | None:
+    """The receipt this browser was last given, while it is still kept."""
+    kept = session.get("receipt")
+    if not isinstance(kept, dict) or bool(kept.get("kiosk")) is not kiosk:
+        return None
+    config = current_app.config
+    keep = config["KIOSK_IDLE_SECONDS"] if kiosk else 60 * config["RECEIPT_KEEP_MINUTES"]
+    at = kept.get("at")
+    if not isinstance(at, int | float) or not 0 <= clock_now().timestamp() - at <= keep:
+        return None
+    code = kept.get("code")
+    return code if isinstance(code, str) else None
+
+
 def _thanks(token: str, kiosk: bool = False) -> ResponseReturnValue:
-    receipt = session.pop("receipt", None)
+    config = current_app.config
+    receipt = recent_receipt(kiosk)
     reset_url = url_for("public.show_kiosk", token=token, lang="vi") if kiosk else None
     page = render_template(
         "public/thanks.html",
         receipt=receipt,
         reset_url=reset_url,
-        reset_seconds=current_app.config["KIOSK_RESET_SECONDS"],
+        reset_seconds=config["KIOSK_RECEIPT_SECONDS" if receipt else "KIOSK_RESET_SECONDS"],
     )
     return page, 200, {"Cache-Control": "no-store"}
 
@@ -408,7 +452,12 @@ def status() -> ResponseReturnValue:
             error, status_code = missing.render(gettext), 404
     form.code.data = code
     return render_template(
-        "public/status.html", code=code, result=result, error=error, form=form
+        "public/status.html",
+        code=code,
+        result=result,
+        error=error,
+        form=form,
+        recent=None if code else recent_receipt(kiosk=False),
     ), status_code
 
 

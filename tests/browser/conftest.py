@@ -21,7 +21,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 @pytest.fixture
 def live_app(database_url: str) -> Iterator[Flask]:
-    app = make_app(database_url, KIOSK_RESET_SECONDS=1, KIOSK_IDLE_SECONDS=3)
+    app = make_app(
+        database_url, KIOSK_RESET_SECONDS=1, KIOSK_RECEIPT_SECONDS=2, KIOSK_IDLE_SECONDS=3
+    )
     yield app
     app.extensions["surveyapp.engine"].dispose()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -39,10 +40,18 @@ def test_kiosk_gives_each_citizen_a_clean_form(
     assert page.response.headers["Cache-Control"] == "no-store"
     done = page.post(full_answers(2), comment="người trước")
     assert done.status_code == 302
-    thanks = client.get(done.headers["Location"])
-    assert f'content="8;url=/k/{counter_token}?lang=vi"' in thanks.get_data(as_text=True)
+    receipt = session.scalars(select(Response.receipt_code)).one()
+    thanks = client.get(done.headers["Location"]).get_data(as_text=True)
+    # A receipt is shown for KIOSK_RECEIPT_SECONDS (time to note it), not the bare reset's 8 s.
+    assert f'content="45;url=/k/{counter_token}?lang=vi"' in thanks
+    assert receipt in thanks
+    # The kiosk names the look-up page but links nowhere the next citizen could follow.
+    assert 'href="/tra-cuu' not in thanks
+    # Each blank form posts to a path of its own, so Back never restores another visit's answers.
+    assert re.search(rf'action="/k/{counter_token}/v/[\w-]+"', page.html)
     # The next citizen on the same tablet (same cookie) gets an empty form and a new key.
     after = SurveyPage(client, url)
+    assert receipt not in client.get(done.headers["Location"]).get_data(as_text=True)
     assert after.key != page.key
     assert " checked" not in after.html
     assert "người trước" not in after.html

@@ -162,9 +162,13 @@ def test_messages_follow_the_language(client: FlaskClient, survey: str, session:
 
 
 def test_overlong_comment_is_refused(client: FlaskClient, survey: str, session: Session) -> None:
-    result = SurveyPage(client, survey).post(full_answers(), comment="x" * 2001)
+    result = SurveyPage(client, survey).post(full_answers(), comment="x" * 2345)
     assert result.status_code == 422
-    assert "Ý kiến dài tối đa 2000 ký tự." in result.get_data(as_text=True)
+    page = result.get_data(as_text=True)
+    # The citizen learns by how much: the typed length and the limit.
+    assert "Ý kiến dài 2345 ký tự; tối đa 2000 ký tự." in page
+    # Without JavaScript the browser moves to the error summary, which a screen reader reads.
+    assert 'id="error-summary" autofocus' in page
     assert stored(session) == 0
 
 

@@ -208,7 +208,10 @@ def accept_submission(
     comment = (submission.comment or "").strip()
     if len(comment) > rules.comment_max_length:
         raise InvalidInput(
-            N_("Ý kiến dài quá %(max)s ký tự."), field="comment", max=rules.comment_max_length
+            N_("Ý kiến dài %(length)s ký tự; tối đa %(max)s ký tự."),
+            field="comment",
+            length=len(comment),
+            max=rules.comment_max_length,
         )
     contact = (submission.contact or "").strip()
     if len(contact) > 200:
