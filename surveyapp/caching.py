@@ -5,9 +5,8 @@ What is kept, and why it stays right:
 
 - ``instruments``: snapshots of published instruments by (id, content hash); ``forms``: the survey
   form class by (content hash, comment limit); ``questions``: a blank form's rendered questions by
-  (content hash, locale, kiosk or not). A published version never changes (the database session
-  refuses it), so these entries never go stale; they are only dropped when the LRU bound is
-  reached.
+  (content hash, locale). A published version never changes (the database session refuses it), so
+  these entries never go stale; they are only dropped when the LRU bound is reached.
 - ``static_versions``: a static file's content hash by (path, modification time, size), the
   ``v`` of its versioned URL (surveyapp.assets); an edited file has another key.
 - ``targets``: a counter token resolved to its unit, open campaign and instrument, for

@@ -16,6 +16,7 @@ from wtforms.validators import AnyOf, InputRequired, Length, Optional, Regexp
 
 from surveyapp.caching import Caches
 from surveyapp.models import ItemKind
+from surveyapp.services.collection.submissions import TEXT_TOO_LONG
 
 
 class FormItem(Protocol):
@@ -121,9 +122,7 @@ def _build_form_class(instrument: FormInstrument, comment_max: int) -> type[Surv
         validators=[
             Optional(),
             # WTForms fills in the typed length and the limit.
-            Length(
-                max=comment_max, message=_l("Ý kiến dài %(length)d ký tự; tối đa %(max)d ký tự.")
-            ),
+            Length(max=comment_max, message=_l(TEXT_TOO_LONG)),
         ]
     )
     return type(f"SurveyForm{instrument.id}", (SurveyFormBase,), attrs)

@@ -195,7 +195,7 @@ def _survey(
         form=form,
         target=target,
         instrument=instrument,
-        questions_html=_questions_html(form, instrument, locale, pristine, kiosk),
+        questions_html=_questions_html(form, instrument, locale, pristine),
         kiosk=kiosk,
         visit=secrets.token_urlsafe(6) if kiosk else None,
         revising=previous is not None,
@@ -207,21 +207,16 @@ def _survey(
 
 
 def _questions_html(
-    form: SurveyFormBase, instrument: InstrumentView, locale: str, pristine: bool, kiosk: bool
+    form: SurveyFormBase, instrument: InstrumentView, locale: str, pristine: bool
 ) -> Markup:
-    """The questions' HTML; a blank form's is rendered once per instrument version, language and
-    kind of page (kept in the app's caches). A kiosk's controls are never restored by the browser
-    (``autocomplete="off"``): Back must not show the previous citizen's answers."""
+    """The questions' HTML; a blank form's is rendered once per instrument version and language
+    (kept in the app's caches)."""
 
     def render(form: SurveyFormBase) -> Markup:
         # Autoescaped template output: safe to embed as markup.
         return Markup(  # noqa: S704
             render_template(
-                "public/_questions.html",
-                form=form,
-                instrument=instrument,
-                locale=locale,
-                kiosk=kiosk,
+                "public/_questions.html", form=form, instrument=instrument, locale=locale
             )
         )
 
@@ -231,7 +226,7 @@ def _questions_html(
     # The blank copy is rendered from a blank form with every question.
     blank = survey_form_class(instrument, current_app.config["COMMENT_MAX_LENGTH"])
     return caches.remember(
-        caches.questions, (instrument.source_hash, locale, kiosk), lambda: render(blank())
+        caches.questions, (instrument.source_hash, locale), lambda: render(blank())
     )
 
 

@@ -103,6 +103,16 @@ def find_response_by_key(session: Session, idempotency_key: str) -> Response | N
     return None if found is None else session.get(Response, found)
 
 
+# The survey form (WTForms fills in length and max) and the services say it alike.
+TEXT_TOO_LONG = N_("Ý kiến dài %(length)s ký tự; tối đa %(max)s ký tự.")
+
+
+def refuse_long_text(text: str, max_length: int, field: str) -> None:
+    """Refuse a comment or text answer over the limit, telling the citizen its length."""
+    if len(text) > max_length:
+        raise InvalidInput(TEXT_TOO_LONG, field=field, length=len(text), max=max_length)
+
+
 def check_answers(
     instrument: InstrumentView, answers: Mapping[str, int | str], text_max_length: int
 ) -> None:
@@ -121,10 +131,7 @@ def check_answers(
         if item.kind is ItemKind.TEXT:
             if not isinstance(value, str):
                 raise InvalidInput(N_("Câu trả lời phải là văn bản."), field=code)
-            if len(value) > text_max_length:
-                raise InvalidInput(
-                    N_("Ý kiến dài quá %(max)s ký tự."), field=code, max=text_max_length
-                )
+            refuse_long_text(value, text_max_length, code)
             continue
         if (
             isinstance(value, bool)
@@ -206,13 +213,7 @@ def accept_submission(
     instrument = target.instrument
     check_answers(instrument, submission.answers, rules.comment_max_length)
     comment = (submission.comment or "").strip()
-    if len(comment) > rules.comment_max_length:
-        raise InvalidInput(
-            N_("Ý kiến dài %(length)s ký tự; tối đa %(max)s ký tự."),
-            field="comment",
-            length=len(comment),
-            max=rules.comment_max_length,
-        )
+    refuse_long_text(comment, rules.comment_max_length, "comment")
     contact = (submission.contact or "").strip()
     if len(contact) > 200:
         raise InvalidInput(N_("Thông tin liên hệ dài quá 200 ký tự."), field="contact")

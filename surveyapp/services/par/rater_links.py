@@ -30,9 +30,10 @@ from surveyapp.services.collection.submissions import (
     check_answers,
     find_response_by_key,
     new_response_values,
+    refuse_long_text,
 )
 from surveyapp.services.collection.targets import Place
-from surveyapp.services.errors import N_, Conflict, Gone, InvalidInput, NotFound
+from surveyapp.services.errors import N_, Conflict, Gone, NotFound
 from surveyapp.services.instruments.snapshots import InstrumentView, instrument_view
 from surveyapp.services.invitations import channels, delivery
 from surveyapp.services.invitations.settings import InviteSettings
@@ -109,10 +110,7 @@ def accept(
     instrument = target.instrument
     check_answers(instrument, submission.answers, rules.comment_max_length)
     comment = (submission.comment or "").strip()
-    if len(comment) > rules.comment_max_length:
-        raise InvalidInput(
-            N_("Ý kiến dài quá %(max)s ký tự."), field="comment", max=rules.comment_max_length
-        )
+    refuse_long_text(comment, rules.comment_max_length, "comment")
     spent = session.execute(
         update(RaterLink)
         .where(RaterLink.id == target.link_id, RaterLink.used.is_(False))
